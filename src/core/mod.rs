@@ -1,0 +1,12 @@
+//! The pure core: profiles, consent packs, keys, request building and lint.
+//! Nothing here knows of terminals or of clap.
+
+pub mod consent;
+pub mod error;
+pub mod jws;
+pub mod keys;
+pub mod lint;
+pub mod paths;
+pub mod profile;
+pub mod request;
+pub mod time;

@@ -1,0 +1,122 @@
+//! Where the user's profiles, packs and generated keys live.
+
+use std::path::{Path, PathBuf};
+
+use directories::ProjectDirs;
+
+pub const CONFIG_DIR_ENV: &str = "CONSENT_EXPLORER_CONFIG_DIR";
+pub const DATA_DIR_ENV: &str = "CONSENT_EXPLORER_DATA_DIR";
+
+fn project_dirs() -> Option<ProjectDirs> {
+    ProjectDirs::from("io", "consent-explorer", "consent-explorer")
+}
+
+fn from_env(var: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The user's config dir (profiles/ and consent-packs/ inside), overridable for tests.
+pub fn config_dir() -> Option<PathBuf> {
+    from_env(CONFIG_DIR_ENV).or_else(|| project_dirs().map(|d| d.config_dir().to_path_buf()))
+}
+
+/// Where generated keys go, overridable for tests.
+pub fn data_dir() -> Option<PathBuf> {
+    from_env(DATA_DIR_ENV).or_else(|| project_dirs().map(|d| d.data_dir().to_path_buf()))
+}
+
+pub fn user_profiles_dir() -> Option<PathBuf> {
+    config_dir().map(|d| d.join("profiles"))
+}
+
+pub fn user_packs_dir() -> Option<PathBuf> {
+    config_dir().map(|d| d.join("consent-packs"))
+}
+
+/// `~` and `~/...` expanded to the home directory; other paths unchanged.
+pub fn expand_tilde(path: &str) -> PathBuf {
+    let home = || directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+    match path.strip_prefix("~") {
+        Some("") => home().unwrap_or_else(|| PathBuf::from(path)),
+        Some(rest) if rest.starts_with('/') => home()
+            .map(|h| h.join(&rest[1..]))
+            .unwrap_or_else(|| PathBuf::from(path)),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// A path from a profile: `~` expanded, relative paths taken from the profile's folder.
+pub fn resolve_from(base_dir: Option<&Path>, path: &str) -> PathBuf {
+    let expanded = expand_tilde(path);
+    match base_dir {
+        Some(dir) if expanded.is_relative() => dir.join(expanded),
+        _ => expanded,
+    }
+}
+
+/// Writes a file with mode 0600 without ever leaving a readable or partial copy: a
+/// temporary file in the same folder, then a rename. Refuses to replace an existing file.
+pub fn write_private_new(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = (|| {
+        let mut file = options.open(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        // hard_link fails if the target exists, so a key already there is never replaced.
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_follow_the_profile() {
+        assert_eq!(
+            resolve_from(Some(Path::new("/p")), "keys/a.pem"),
+            PathBuf::from("/p/keys/a.pem")
+        );
+        assert_eq!(
+            resolve_from(Some(Path::new("/p")), "/abs.pem"),
+            PathBuf::from("/abs.pem")
+        );
+        assert!(!expand_tilde("~/k.pem").starts_with("~"));
+    }
+
+    #[test]
+    fn private_write_is_0600_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/key.pem");
+        write_private_new(&path, b"one").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let err = write_private_new(&path, b"two").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"one");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("sub")).unwrap().count(),
+            1
+        );
+    }
+}
