@@ -1,3 +1,216 @@
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+//! The headless CLI: a thin shell over `core`. Prints human text or `--json`, maps problems
+//! to exit codes (0 fine, 1 lint errors, 2 a local problem: profile, key, bad value).
+
+mod build;
+mod catalog;
+mod keys;
+mod render;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::core::error::ConfigError;
+use crate::core::profile::Overrides;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "consent-explorer",
+    version,
+    about = "Build, lint and submit FAPI 2.0 Pushed Authorization Requests for Open Finance",
+    long_about = "Build, lint and submit FAPI 2.0 Pushed Authorization Requests (PAR) for Open Finance \
+(Malaysia, UAE, any strict FAPI 2.0 server): a signed request object with authorization_details and \
+PKCE S256, and a private_key_jwt client assertion, decoded side by side, with a pre-flight lint that \
+says what a strict server would refuse and why.\n\nStart with `consent-explorer build --profile local`: \
+it needs no key and no network.",
+    after_help = "Exit codes: 0 fine, 1 lint found errors, 2 a local problem (profile, key, value)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build both signed JWTs of a PAR and print them decoded, with the form body and lint
+    Build(BuildArgs),
+    /// Say what a strict FAPI 2.0 server would refuse (exit 1 on any error)
+    Lint(LintArgs),
+    /// Print the public JWK Set of a profile's key, to register with the authorization server
+    Jwks(JwksArgs),
+    /// Make a new private key (file mode 0600) and print its public JWK
+    Keygen(KeygenArgs),
+    /// List or show profiles
+    #[command(subcommand)]
+    Profiles(ProfilesCommand),
+    /// List or show consent packs
+    #[command(subcommand)]
+    Packs(PacksCommand),
+}
+
+#[derive(Debug, Args)]
+struct ProfileArg {
+    /// Profile name (config dir, then ./profiles/, then built-in) or path to a .toml file
+    #[arg(long, short, default_value = "local")]
+    profile: String,
+}
+
+#[derive(Debug, Args)]
+struct OverrideArgs {
+    /// Sign with this private key (PEM, JWK or JWK Set) instead of the profile's
+    #[arg(long, value_name = "PATH")]
+    key: Option<PathBuf>,
+    /// Ask for this permission (repeatable; replaces the profile's list)
+    #[arg(long = "permission", value_name = "X")]
+    permissions: Vec<String>,
+    /// Consent purpose
+    #[arg(long, value_name = "X")]
+    purpose: Option<String>,
+    /// Consent expiry: RFC 3339 (2026-11-30T23:59:59Z) or relative (+30d, -1d)
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    expiration: Option<String>,
+    /// Another consent field, by id or dotted path (e.g. dp_id=BANK1, consent.dp_id=BANK1)
+    #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_assignment)]
+    set: Vec<(String, String)>,
+}
+
+impl OverrideArgs {
+    fn to_overrides(&self) -> Overrides {
+        Overrides {
+            key: self.key.clone(),
+            permissions: self.permissions.clone(),
+            purpose: self.purpose.clone(),
+            expiration: self.expiration.clone(),
+            set: self.set.clone(),
+        }
+    }
+}
+
+fn parse_assignment(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!("\"{text}\" is not FIELD=VALUE")),
+    }
+}
+
+#[derive(Debug, Args)]
+struct BuildArgs {
+    #[command(flatten)]
+    profile: ProfileArg,
+    #[command(flatten)]
+    overrides: OverrideArgs,
+    /// One JSON object: request, client_assertion, code_verifier, form, lint, ...
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct LintArgs {
+    /// Profile to build from, or to check --request against
+    #[arg(long, short)]
+    profile: Option<String>,
+    #[command(flatten)]
+    overrides: OverrideArgs,
+    /// Lint your own client's request object instead of building one: a file, or - for stdin
+    #[arg(long, value_name = "FILE|-")]
+    request: Option<String>,
+    /// Your own client's client assertion, with --request: a file, or - for stdin
+    #[arg(long, value_name = "FILE|-", requires = "request")]
+    assertion: Option<String>,
+    /// Findings as a JSON array of {id, severity, message, reference}
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct JwksArgs {
+    #[command(flatten)]
+    profile: ProfileArg,
+    /// Use this private key instead of the profile's
+    #[arg(long, value_name = "PATH")]
+    key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct KeygenArgs {
+    /// PS256 (default), ES256, EdDSA, or another asymmetric JWS alg
+    #[arg(long, default_value = "PS256")]
+    alg: String,
+    /// Where to write the private key (default: the data dir's keys/ folder); never overwritten
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProfilesCommand {
+    /// Every profile found: config dir, ./profiles/, built-in
+    List,
+    /// A profile's file and what it resolves to
+    Show { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum PacksCommand {
+    /// Every consent pack: built-in and the config dir's consent-packs/
+    List,
+    /// A pack's fields, values and constraints, by type URN or id
+    Show {
+        name: String,
+        /// The pack as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A command's failure: a local problem (exit 2) or a plain message.
+#[derive(Debug)]
+pub enum Failure {
+    Config(ConfigError),
+    Other(String),
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::Config(e)
+    }
+}
+
+pub type Outcome = Result<ExitCode, Failure>;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        None => no_subcommand(),
+        Some(Command::Build(args)) => build::build(&args),
+        Some(Command::Lint(args)) => build::lint(&args),
+        Some(Command::Jwks(args)) => keys::jwks(&args),
+        Some(Command::Keygen(args)) => keys::keygen(&args),
+        Some(Command::Profiles(ProfilesCommand::List)) => catalog::profiles_list(),
+        Some(Command::Profiles(ProfilesCommand::Show { name })) => catalog::profiles_show(&name),
+        Some(Command::Packs(PacksCommand::List)) => catalog::packs_list(),
+        Some(Command::Packs(PacksCommand::Show { name, json })) => catalog::packs_show(&name, json),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(failure) => {
+            let message = match failure {
+                Failure::Config(e) => e.to_string(),
+                Failure::Other(m) => m,
+            };
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn no_subcommand() -> Outcome {
+    use clap::CommandFactory;
+    let mut help = Cli::command();
+    eprintln!(
+        "The terminal UI is not part of this version yet; use a subcommand. To start:\n  consent-explorer build --profile local\n"
+    );
+    let _ = help.print_help();
+    Ok(ExitCode::from(2))
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::consent::{ItemIssue, Pack, PackSet};
 use super::jws::DecodedJwt;
 use super::keys::{KeyFacts, KeyKind, MIN_RSA_BITS, rsa_bits_of};
+use super::profile::ParSeed;
 
 pub const FAPI_ALGS: &[&str] = &["PS256", "ES256", "EdDSA"];
 /// FAPI 2.0 Message Signing: exp - nbf at most 60 minutes; nbf at most 60 minutes old.
@@ -93,6 +94,42 @@ pub struct Context<'a> {
     pub key: Option<&'a KeyFacts>,
     /// The deployment's pack (its constraints apply even before the item's type is read).
     pub deployment: Option<&'a Pack>,
+}
+
+impl<'a> Context<'a> {
+    /// Checks that need no profile: the JWTs against the packs and the clock.
+    pub fn bare(packs: &'a PackSet, now: Timestamp) -> Self {
+        Context {
+            now,
+            issuer: None,
+            client_id: None,
+            par_endpoint: None,
+            token_endpoint: None,
+            authorization_endpoint: None,
+            packs,
+            key: None,
+            deployment: None,
+        }
+    }
+
+    /// Checks against what a profile expects, and its key when known.
+    pub fn for_seed(
+        seed: &'a ParSeed,
+        packs: &'a PackSet,
+        key: Option<&'a KeyFacts>,
+        now: Timestamp,
+    ) -> Self {
+        Context {
+            issuer: Some(&seed.endpoints.issuer),
+            client_id: Some(&seed.client_id),
+            par_endpoint: seed.endpoints.par.as_deref(),
+            token_endpoint: seed.endpoints.token.as_deref(),
+            authorization_endpoint: seed.endpoints.authorization.as_deref(),
+            key,
+            deployment: Some(&seed.pack),
+            ..Context::bare(packs, now)
+        }
+    }
 }
 
 pub struct Rule {
@@ -1310,17 +1347,7 @@ mod tests {
     fn without_a_profile_context_profile_rules_stay_silent() {
         let case = Case::new("local");
         let packs = PackSet::builtin();
-        let ctx = Context {
-            now: now(),
-            issuer: None,
-            client_id: None,
-            par_endpoint: None,
-            token_endpoint: None,
-            authorization_endpoint: None,
-            packs: &packs,
-            key: None,
-            deployment: None,
-        };
+        let ctx = Context::bare(&packs, now());
         let findings = lint(
             &Subject {
                 request: &case.request,

@@ -518,7 +518,7 @@ impl LoadedProfile {
             })?;
             let accepted = field
                 .accept(&raw)
-                .map_err(|e| self.error(&field_name, e, describe_field_values(field)))?;
+                .map_err(|e| self.error(&field_name, e, describe_field_values(pack, field)))?;
             set_value(&mut consent, &field.id, accepted);
         }
         apply_overrides(pack, &mut consent, overrides)?;
@@ -625,12 +625,22 @@ impl LoadedProfile {
     }
 }
 
-fn describe_field_values(field: &super::consent::Field) -> String {
-    if field.values.is_empty() {
-        format!("{} ({})", field.description, field.kind.name())
+/// What to do about a bad consent value: the field's meaning, and where the values are described.
+fn describe_field_values(pack: &Pack, field: &super::consent::Field) -> String {
+    let values = if field.values.is_empty() {
+        String::new()
     } else {
-        format!("allowed values: {}", field.allowed_values())
-    }
+        format!(
+            "; `consent-explorer packs show {}` describes each value",
+            pack.id
+        )
+    };
+    format!(
+        "{}: {} ({}){values}",
+        field.id,
+        field.description,
+        field.kind.name()
+    )
 }
 
 fn set_value(consent: &mut ConsentValues, id: &str, value: Option<super::consent::FieldValue>) {
@@ -701,10 +711,10 @@ fn apply_overrides(
         })?;
         let raw = field
             .parse_text(&text)
-            .map_err(|e| bad(e, describe_field_values(field)))?;
+            .map_err(|e| bad(e, describe_field_values(pack, field)))?;
         let accepted = field
             .accept(&raw)
-            .map_err(|e| bad(e, describe_field_values(field)))?;
+            .map_err(|e| bad(e, describe_field_values(pack, field)))?;
         set_value(consent, &field.id, accepted);
     }
     Ok(())

@@ -216,17 +216,7 @@ pub fn lint_ticket(
     now: Timestamp,
 ) -> Vec<Finding> {
     let facts = key.facts();
-    let ctx = lint::Context {
-        now,
-        issuer: Some(&seed.endpoints.issuer),
-        client_id: Some(&seed.client_id),
-        par_endpoint: seed.endpoints.par.as_deref(),
-        token_endpoint: seed.endpoints.token.as_deref(),
-        authorization_endpoint: seed.endpoints.authorization.as_deref(),
-        packs,
-        key: Some(&facts),
-        deployment: Some(&seed.pack),
-    };
+    let ctx = lint::Context::for_seed(seed, packs, Some(&facts), now);
     lint::lint(
         &lint::Subject {
             request: &ticket.request,

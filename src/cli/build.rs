@@ -1,0 +1,230 @@
+//! `build` and `lint`: the request lifecycle up to the signed ticket, and the pre-flight lint.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use jiff::Timestamp;
+
+use super::render::{self, json_with_dates};
+use super::{BuildArgs, Failure, LintArgs, Outcome};
+use crate::core::consent::PackSet;
+use crate::core::error::{ConfigError, Origin};
+use crate::core::jws::{self, DecodedJwt};
+use crate::core::keys::SigningKey;
+use crate::core::lint::{self, Finding};
+use crate::core::paths;
+use crate::core::profile::{self, LoadedProfile, Overrides, ParSeed};
+use crate::core::request::{self, BuildReport, ParTicket};
+
+/// Everything a build needs, from a profile name and the command-line overrides.
+pub struct Prepared {
+    pub loaded: LoadedProfile,
+    pub packs: PackSet,
+    pub seed: ParSeed,
+    pub key: SigningKey,
+}
+
+pub fn prepare(profile_name: &str, overrides: &Overrides) -> Result<Prepared, ConfigError> {
+    let loaded = profile::find(profile_name)?;
+    let packs = PackSet::load(paths::user_packs_dir().as_deref())?;
+    let seed = loaded.seed(&packs, overrides, &profile::default_embedded_base())?;
+    let key = loaded.signing_key(overrides.key.as_deref())?;
+    Ok(Prepared {
+        loaded,
+        packs,
+        seed,
+        key,
+    })
+}
+
+fn build_ticket(p: &Prepared, now: Timestamp) -> Result<(ParTicket, Vec<Finding>), Failure> {
+    let ticket = request::build(&p.seed, &p.key, now, &mut rand::rng()).map_err(|e| {
+        Failure::Config(ConfigError::new(
+            p.loaded.origin_of("consent"),
+            "",
+            e.to_string(),
+            "check the profile's values",
+        ))
+    })?;
+    let findings = request::lint_ticket(&ticket, &p.seed, &p.key, &p.packs, now);
+    Ok((ticket, findings))
+}
+
+pub fn build(args: &BuildArgs) -> Outcome {
+    let prepared = prepare(&args.profile.profile, &args.overrides.to_overrides())?;
+    let now = Timestamp::now();
+    let (ticket, findings) = build_ticket(&prepared, now)?;
+    if args.json {
+        let report = BuildReport::new(&ticket, &findings);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}", human_build(&prepared, &ticket, &findings, now));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn human_build(p: &Prepared, t: &ParTicket, findings: &[Finding], now: Timestamp) -> String {
+    let seed = &p.seed;
+    let mut out = vec![
+        format!(
+            "Profile {} ({}), consent pack {}",
+            p.loaded.name,
+            p.loaded.source.describe(),
+            seed.pack.type_
+        ),
+        format!("Issuer  {}", seed.endpoints.issuer),
+        format!(
+            "Key     {} {}, kid {}",
+            p.key.kind().describe(),
+            crate::core::keys::alg_name(p.key.alg()),
+            p.key.kid()
+        ),
+        String::new(),
+    ];
+    for (name, jwt) in [
+        ("Request object (JAR, RFC 9101)", &t.request),
+        (
+            "Client assertion (private_key_jwt, RFC 7523)",
+            &t.client_assertion,
+        ),
+    ] {
+        out.push(render::title(name));
+        out.push("header".into());
+        out.push(json_with_dates(&jwt.header, now));
+        out.push("payload".into());
+        out.push(json_with_dates(&jwt.claims, now));
+        out.push(String::new());
+    }
+    out.push(render::title(
+        "PAR form (application/x-www-form-urlencoded)",
+    ));
+    out.push(format!(
+        "POST {}\nx-fapi-interaction-id: {}\n",
+        seed.endpoints
+            .par
+            .as_deref()
+            .unwrap_or("(no par_endpoint: read from discovery)"),
+        t.interaction_id
+    ));
+    for (k, v) in &t.form {
+        out.push(format!("{k}={v}"));
+    }
+    out.push(String::new());
+    out.push(format!(
+        "PKCE code_verifier (keep it for the token exchange): {}",
+        t.code_verifier
+    ));
+    out.push(String::new());
+    out.push(render::findings_block(findings));
+    out.join("\n")
+}
+
+fn read_jwt_arg(arg: &str, what: &str) -> Result<DecodedJwt, Failure> {
+    let text = if arg == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::Other(format!("cannot read the {what} from stdin: {e}")))?;
+        text
+    } else {
+        std::fs::read_to_string(arg).map_err(|e| {
+            Failure::Config(ConfigError::new(
+                Origin::file(arg),
+                "",
+                format!("cannot read the {what}: {e}"),
+                "give a file holding the compact JWT (header.payload.signature), or - for stdin",
+            ))
+        })?
+    };
+    jws::decode(&text).map_err(|e| {
+        Failure::Config(ConfigError::new(
+            if arg == "-" {
+                Origin::Flag("stdin".into())
+            } else {
+                Origin::file(arg)
+            },
+            "",
+            format!("the {what} is not a compact JWT: {e}"),
+            "give the compact form header.payload.signature",
+        ))
+    })
+}
+
+pub fn lint(args: &LintArgs) -> Outcome {
+    let now = Timestamp::now();
+    let overrides = args.overrides.to_overrides();
+    let (findings, notes) = match &args.request {
+        None => {
+            let prepared = prepare(args.profile.as_deref().unwrap_or("local"), &overrides)?;
+            (build_ticket(&prepared, now)?.1, Vec::new())
+        }
+        Some(request_arg) => lint_foreign(args, request_arg, &overrides, now)?,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&findings).unwrap_or_default()
+        );
+    } else {
+        for note in &notes {
+            println!("note: {note}");
+        }
+        println!("{}", render::findings_block(&findings));
+    }
+    Ok(if lint::has_errors(&findings) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Lints JWTs made by the user's own client, against a profile when one is given.
+fn lint_foreign(
+    args: &LintArgs,
+    request_arg: &str,
+    overrides: &Overrides,
+    now: Timestamp,
+) -> Result<(Vec<Finding>, Vec<String>), Failure> {
+    let request = read_jwt_arg(request_arg, "request object")?;
+    let assertion = args
+        .assertion
+        .as_deref()
+        .map(|a| read_jwt_arg(a, "client assertion"))
+        .transpose()?;
+    let packs = PackSet::load(paths::user_packs_dir().as_deref())?;
+    let mut notes = Vec::new();
+    if assertion.is_none() {
+        notes.push("no --assertion given: client assertion checks skipped".to_owned());
+    }
+    let Some(profile_name) = &args.profile else {
+        notes.push(
+            "no --profile given: issuer, client_id, endpoint and signature checks skipped".into(),
+        );
+        let ctx = lint::Context::bare(&packs, now);
+        let subject = lint::Subject {
+            request: &request,
+            assertion: assertion.as_ref(),
+            form_client_id: None,
+        };
+        return Ok((lint::lint(&subject, &ctx), notes));
+    };
+    let loaded = profile::find(profile_name)?;
+    let seed = loaded.seed(&packs, overrides, &profile::default_embedded_base())?;
+    let facts = match loaded.signing_key(overrides.key.as_deref()) {
+        Ok(key) => Some(key.facts()),
+        Err(e) => {
+            notes.push(format!("signatures not checked: {}", e.message));
+            None
+        }
+    };
+    let ctx = lint::Context::for_seed(&seed, &packs, facts.as_ref(), now);
+    let subject = lint::Subject {
+        request: &request,
+        assertion: assertion.as_ref(),
+        form_client_id: Some(&seed.client_id),
+    };
+    Ok((lint::lint(&subject, &ctx), notes))
+}

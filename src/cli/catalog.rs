@@ -1,0 +1,225 @@
+//! `profiles list|show` and `packs list|show`.
+
+use std::process::ExitCode;
+
+use super::{Failure, Outcome};
+use crate::core::consent::{Field, Kind, Pack, PackSet};
+use crate::core::error::{ConfigError, Origin};
+use crate::core::paths;
+use crate::core::profile::{self, Overrides, ProfileSource};
+
+fn packs() -> Result<PackSet, Failure> {
+    Ok(PackSet::load(paths::user_packs_dir().as_deref())?)
+}
+
+pub fn profiles_list() -> Outcome {
+    let packs = packs()?;
+    println!("{:<22} {:<22} {}", "NAME", "PACK", "SOURCE");
+    for entry in profile::list() {
+        let pack = match &entry.source {
+            ProfileSource::File(p) => profile::load_file(p).ok(),
+            ProfileSource::Builtin(name) => profile::find(name).ok(),
+        }
+        .and_then(|l| l.pack(&packs).ok().map(|p| p.id.clone()))
+        .unwrap_or_else(|| "(unreadable)".into());
+        let source = match &entry.source {
+            ProfileSource::File(p) => p.display().to_string(),
+            ProfileSource::Builtin(_) => "built-in".into(),
+        };
+        println!("{:<22} {:<22} {}", entry.name, pack, source);
+    }
+    if let Some(dir) = paths::user_profiles_dir() {
+        println!("\nYour own profiles go in {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn profiles_show(name: &str) -> Outcome {
+    let loaded = profile::find(name)?;
+    let packs = packs()?;
+    println!("# {} ({})\n", loaded.name, loaded.source.describe());
+    println!("{}", loaded.text.trim_end());
+    let seed = loaded.seed(
+        &packs,
+        &Overrides::default(),
+        &profile::default_embedded_base(),
+    )?;
+    println!("\n# Resolved");
+    println!("issuer                 {}", seed.endpoints.issuer);
+    for (label, value) in [
+        ("par_endpoint", &seed.endpoints.par),
+        ("authorization_endpoint", &seed.endpoints.authorization),
+        ("token_endpoint", &seed.endpoints.token),
+    ] {
+        println!(
+            "{label:<22} {}",
+            value.as_deref().unwrap_or("(from discovery)")
+        );
+    }
+    println!(
+        "assertion aud          {}",
+        seed.assertion_aud().unwrap_or_else(|e| e)
+    );
+    println!(
+        "consent pack           {} ({})",
+        seed.pack.id, seed.pack.type_
+    );
+    for (id, value) in &seed.consent {
+        println!("  {id:<20} {value:?}");
+    }
+    match loaded.signing_key(None) {
+        Ok(key) => println!(
+            "key                    {} {}, kid {}",
+            key.kind().describe(),
+            crate::core::keys::alg_name(key.alg()),
+            key.kid()
+        ),
+        Err(e) => println!("key                    not usable: {}", e.message),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn packs_list() -> Outcome {
+    let packs = packs()?;
+    println!("{:<22} {:<50} {}", "ID", "TYPE", "SOURCE");
+    for pack in &packs.packs {
+        let source = match &pack.origin {
+            Some(Origin::File { path, .. }) => path.display().to_string(),
+            _ => "built-in".into(),
+        };
+        println!("{:<22} {:<50} {}", pack.id, pack.type_, source);
+    }
+    if let Some(dir) = paths::user_packs_dir() {
+        println!("\nYour own packs go in {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn packs_show(name: &str, json: bool) -> Outcome {
+    let packs = packs()?;
+    let pack = packs.find(name).ok_or_else(|| {
+        Failure::Config(ConfigError::new(
+            Origin::Flag("packs show".into()),
+            "",
+            format!("unknown consent pack \"{name}\""),
+            format!("known packs: {}", packs.names()),
+        ))
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(pack).unwrap_or_default());
+    } else {
+        print!("{}", describe_pack(pack));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe_field(f: &Field) -> String {
+    let mut flags = vec![f.kind.name().to_owned()];
+    if f.required {
+        flags.push("required".into());
+    }
+    if f.auto.is_some() {
+        flags.push("fresh UUID per build".into());
+    }
+    if let Some(d) = &f.default {
+        flags.push(format!("default {d}"));
+    }
+    if let (Kind::Const, Some(v)) = (f.kind, &f.value) {
+        flags.push(format!("always {v}"));
+    }
+    let mut out = format!(
+        "  {:<32} {}  [{}]\n      {}\n",
+        f.id,
+        f.path,
+        flags.join(", "),
+        f.description
+    );
+    for v in &f.values {
+        let status = v
+            .status
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "      - {:<28} {}{status}\n",
+            v.value, v.description
+        ));
+    }
+    out
+}
+
+fn describe_pack(pack: &Pack) -> String {
+    let c = &pack.constraints;
+    let mut out = format!(
+        "{}\n  id        {}\n  type      {}\n  ecosystem {}\n\n{}\n",
+        pack.name, pack.id, pack.type_, pack.ecosystem, pack.description
+    );
+    out.push_str("\nFields (profile [consent] key, wire path, kind):\n");
+    for f in &pack.fields {
+        out.push_str(&describe_field(f));
+    }
+    out.push_str("\nConstraints lint enforces:\n");
+    let mut line = |label: &str, value: String| out.push_str(&format!("  {label:<28} {value}\n"));
+    if let Some(v) = c.max_items {
+        line("authorization_details items", format!("at most {v}"));
+    }
+    if let Some(v) = c.max_request_lifetime {
+        line("request exp - nbf", format!("at most {v} s"));
+    }
+    if let Some(v) = &c.max_request_lifetime_disputed {
+        line("  disputed", v.clone());
+    }
+    if let Some(v) = &c.max_consent_expiry {
+        line("consent expiry", format!("at most {v} ahead"));
+    }
+    if let Some(v) = c.max_age {
+        line("max_age", format!("at most {v}"));
+    }
+    if !c.required_request_claims.is_empty() {
+        line(
+            "required request claims",
+            c.required_request_claims.join(", "),
+        );
+    }
+    line(
+        "algorithms",
+        if c.allowed_algs.is_empty() {
+            "PS256, ES256, EdDSA (FAPI 2.0)".into()
+        } else {
+            c.allowed_algs.join(", ")
+        },
+    );
+    if let Some(v) = c.par_success_status {
+        line("PAR success status", format!("{v} (RFC 9126 says 201)"));
+    }
+    if !c.scopes.is_empty() {
+        line("scopes", c.scopes.join(" "));
+    }
+    if let Some(v) = &c.assertion_audience {
+        line("client assertion aud", v.clone());
+    }
+    if let Some(v) = &c.assertion_audience_note {
+        line("  note", v.clone());
+    }
+    if c.strict_keys {
+        line(
+            "unknown keys",
+            "refused (additionalProperties: false)".into(),
+        );
+    }
+    if !c.userinfo_claims.is_empty() {
+        out.push_str("\nUserinfo claims:\n");
+        for v in &c.userinfo_claims {
+            out.push_str(&format!("  - {:<28} {}\n", v.value, v.description));
+        }
+    }
+    for (title, list) in [("Notes", &pack.notes), ("Sources", &pack.sources)] {
+        if !list.is_empty() {
+            out.push_str(&format!("\n{title}:\n"));
+            for n in list {
+                out.push_str(&format!("  - {n}\n"));
+            }
+        }
+    }
+    out
+}

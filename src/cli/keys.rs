@@ -1,0 +1,72 @@
+//! `jwks` and `keygen`: the public side of a key, and new keys.
+
+use std::process::ExitCode;
+
+use super::{Failure, JwksArgs, KeygenArgs, Outcome};
+use crate::core::error::{ConfigError, Origin};
+use crate::core::keys::{self, SigningKey};
+use crate::core::paths;
+use crate::core::profile;
+
+pub fn jwks(args: &JwksArgs) -> Outcome {
+    let loaded = profile::find(&args.profile.profile)?;
+    let key = loaded.signing_key(args.key.as_deref())?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&key.public_jwks()).unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn keygen(args: &KeygenArgs) -> Outcome {
+    let flag_error = |message: String, hint: &str| {
+        Failure::Config(ConfigError::new(
+            Origin::Flag("--alg".into()),
+            "",
+            message,
+            hint,
+        ))
+    };
+    let alg = keys::parse_alg(&args.alg)
+        .filter(|a| keys::is_asymmetric(*a))
+        .ok_or_else(|| {
+            flag_error(
+                format!("\"{}\" is not an asymmetric JWS algorithm", args.alg),
+                "use PS256 (default), ES256 or EdDSA",
+            )
+        })?;
+    let (key, pem) = SigningKey::generate(alg).map_err(|e| flag_error(e.to_string(), &e.hint()))?;
+    let path = match &args.out {
+        Some(p) => p.clone(),
+        None => paths::data_dir()
+            .ok_or_else(|| flag_error("no data directory for keys".into(), "pass --out PATH"))?
+            .join("keys")
+            .join(format!("{}-{}.pem", keys::alg_name(alg), &key.kid()[..8])),
+    };
+    paths::write_private_new(&path, pem.as_bytes()).map_err(|e| {
+        let (message, hint) = if e.kind() == std::io::ErrorKind::AlreadyExists {
+            (
+                "the file already exists; keys are never overwritten".to_owned(),
+                "choose another --out path",
+            )
+        } else {
+            (
+                format!("cannot write the key: {e}"),
+                "check the folder exists and is writable",
+            )
+        };
+        Failure::Config(ConfigError::new(Origin::file(&path), "", message, hint))
+    })?;
+    eprintln!(
+        "Wrote a new {} private key to {} (mode 0600).\nUse it with signing.key = \"{}\" and signing.alg = \"{}\" in a profile, or --key.\nIts public JWK, to register with the authorization server:",
+        key.kind().describe(),
+        path.display(),
+        path.display(),
+        keys::alg_name(alg)
+    );
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&key.public_jwk()).unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
