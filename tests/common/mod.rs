@@ -1,0 +1,81 @@
+//! Runs the real binary with its own config and data dirs, so tests never touch the user's.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub struct TestEnv {
+    pub config: tempfile::TempDir,
+    pub data: tempfile::TempDir,
+    pub work: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv {
+            config: tempfile::tempdir().unwrap(),
+            data: tempfile::tempdir().unwrap(),
+            work: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The binary, run from an empty folder (so ./profiles/ is not the repo's).
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("consent-explorer").unwrap();
+        cmd.env("CONSENT_EXPLORER_CONFIG_DIR", self.config.path())
+            .env("CONSENT_EXPLORER_DATA_DIR", self.data.path())
+            .current_dir(self.work.path());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.work.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// A new key of `alg` made by the binary's own keygen.
+    pub fn keygen(&self, alg: &str, name: &str) -> PathBuf {
+        let path = self.path(name);
+        let out = self.run(&["keygen", "--alg", alg, "--out", path.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    }
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}

@@ -1,0 +1,43 @@
+//! Both JWTs verified through code we did not write: PyJWT on `cryptography`, and the UAE
+//! consent validated by Python `jsonschema` (tests/independent/verify.py).
+
+mod common;
+
+use std::path::PathBuf;
+
+/// `CONSENT_EXPLORER_PYTHON`, else the venv `tests/run` makes, else python3.
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("CONSENT_EXPLORER_PYTHON") {
+        return p.into();
+    }
+    let venv = common::repo_path(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    }
+}
+
+#[test]
+fn pyjwt_verifies_both_jwts_and_jsonschema_accepts_the_uae_consent() {
+    let env = common::TestEnv::new();
+    let out = std::process::Command::new(python())
+        .arg(common::repo_path("tests/independent/verify.py"))
+        .arg(env!("CARGO_BIN_EXE_consent-explorer"))
+        .arg(env.work.path())
+        .env("CONSENT_EXPLORER_CONFIG_DIR", env.config.path())
+        .env("CONSENT_EXPLORER_DATA_DIR", env.data.path())
+        .output()
+        .expect("python3 is needed (tests/run makes .venv with tests/requirements.txt)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "independent verification failed (install: pip install -r tests/requirements.txt)\n{stdout}\n{stderr}"
+    );
+    let passed: usize = stdout
+        .lines()
+        .find_map(|l| l.strip_suffix(" passed, 0 failed")?.parse().ok())
+        .unwrap_or(0);
+    assert!(passed >= 40, "too few independent checks ran: {stdout}");
+}
