@@ -14,7 +14,7 @@ fn packs() -> Result<PackSet, Failure> {
 
 pub fn profiles_list() -> Outcome {
     let packs = packs()?;
-    println!("{:<22} {:<22} {}", "NAME", "PACK", "SOURCE");
+    println!("{:<22} {:<22} SOURCE", "NAME", "PACK");
     for entry in profile::list() {
         let pack = match &entry.source {
             ProfileSource::File(p) => profile::load_file(p).ok(),
@@ -81,7 +81,7 @@ pub fn profiles_show(name: &str) -> Outcome {
 
 pub fn packs_list() -> Outcome {
     let packs = packs()?;
-    println!("{:<22} {:<50} {}", "ID", "TYPE", "SOURCE");
+    println!("{:<22} {:<50} SOURCE", "ID", "TYPE");
     for pack in &packs.packs {
         let source = match &pack.origin {
             Some(Origin::File { path, .. }) => path.display().to_string(),

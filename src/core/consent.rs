@@ -287,10 +287,7 @@ impl Field {
             _ => is_empty_value(raw),
         };
         if empty {
-            return Ok(match self.auto {
-                Some(Auto::Uuid) => Some(FieldValue::NewUuid),
-                None => None,
-            });
+            return Ok(self.auto.map(|Auto::Uuid| FieldValue::NewUuid));
         }
         let want_string = || {
             raw.as_str()
@@ -546,13 +543,22 @@ impl Pack {
                 });
             }
             match field.kind {
-                Kind::Enum | Kind::MultiEnum => {
-                    if let Err(message) = field.accept(found) {
-                        if !message.starts_with("unknown value") {
-                            issues.push(ItemIssue::BadValue { path, message });
-                        }
-                    }
+                // Unknown values are reported above; here only the shape.
+                Kind::Enum if !found.is_string() => issues.push(ItemIssue::BadValue {
+                    path,
+                    message: format!("expected a string, found {found}"),
+                }),
+                Kind::MultiEnum
+                    if !found
+                        .as_array()
+                        .is_some_and(|a| a.iter().all(Value::is_string)) =>
+                {
+                    issues.push(ItemIssue::BadValue {
+                        path,
+                        message: format!("expected a list of strings, found {found}"),
+                    })
                 }
+                Kind::Enum | Kind::MultiEnum => {}
                 Kind::Datetime => self.check_expiry(field, found, now, &mut issues),
                 _ => {
                     if let Err(message) = field.accept(found) {

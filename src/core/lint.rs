@@ -1103,8 +1103,10 @@ mod tests {
         claims(case.assertion.as_mut().unwrap())
     }
 
-    /// Each rule id with a change to a clean build that must make it fire.
-    fn firing_cases() -> Vec<(&'static str, &'static str, fn(&mut Case))> {
+    /// A rule id, the profile to build, and the change that must make the rule fire.
+    type FiringCase = (&'static str, &'static str, fn(&mut Case));
+
+    fn firing_cases() -> Vec<FiringCase> {
         vec![
             ("request.alg", "local", |c| {
                 c.request.header["alg"] = json!("RS256")
@@ -1357,6 +1359,21 @@ mod tests {
             &ctx,
         );
         assert_eq!(findings, vec![]);
+    }
+
+    #[test]
+    fn readme_lists_every_rule_as_it_is() {
+        let readme = include_str!("../../README.md");
+        for rule in RULES {
+            let row = format!(
+                "| `{}` | {} | {} | {} |",
+                rule.id,
+                rule.severity.as_str(),
+                rule.reference,
+                rule.refusal.error_code().unwrap_or("")
+            );
+            assert!(readme.contains(&row), "README lacks {row}");
+        }
     }
 
     #[test]

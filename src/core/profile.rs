@@ -823,7 +823,12 @@ mod tests {
         );
         assert_eq!(err.field, "consent.permissions");
         assert!(err.message.contains("read_everything"));
-        assert!(err.hint.contains("read_balances"));
+        assert!(err.message.contains("read_balances"), "{}", err.message);
+        assert!(
+            err.hint.contains("packs show my-account-access"),
+            "{}",
+            err.hint
+        );
     }
 
     #[test]
