@@ -65,7 +65,7 @@ pub fn profiles_show(name: &str) -> Outcome {
         seed.pack.id, seed.pack.type_
     );
     for (id, value) in &seed.consent {
-        println!("  {id:<20} {value:?}");
+        println!("  {id:<20} {value}");
     }
     match loaded.signing_key(None) {
         Ok(key) => println!(

@@ -183,6 +183,19 @@ pub enum FieldValue {
     NewUuid,
 }
 
+impl std::fmt::Display for FieldValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldValue::Json(v) => write!(f, "{v}"),
+            FieldValue::Moment(Moment::At(ts)) => write!(f, "{}", time::rfc3339_seconds(*ts)),
+            FieldValue::Moment(Moment::Relative { text, .. }) => {
+                write!(f, "{text} (from each build)")
+            }
+            FieldValue::NewUuid => write!(f, "(a fresh UUID per build)"),
+        }
+    }
+}
+
 /// Field id -> value, for the fields that have one.
 pub type ConsentValues = BTreeMap<String, FieldValue>;
 
@@ -865,6 +878,38 @@ mod tests {
         let id = uae.field("consent_id").unwrap();
         assert_eq!(id.accept(&json!("")), Ok(Some(FieldValue::NewUuid)));
         assert!(id.accept(&json!("not-a-uuid")).is_err());
+    }
+
+    #[test]
+    fn object_and_bool_fields_take_json_and_booleans() {
+        let field: Field = toml::from_str(
+            "id = \"extra\"\npath = \"consent.Extra\"\nkind = \"object\"\nlabel = \"x\"\ndescription = \"x\"",
+        )
+        .unwrap();
+        let raw = field.parse_text(r#"{"a": [1, 2]}"#).unwrap();
+        assert_eq!(
+            field.accept(&raw),
+            Ok(Some(FieldValue::Json(json!({"a": [1, 2]}))))
+        );
+        assert!(
+            field
+                .parse_text("[1]")
+                .and_then(|v| field.accept(&v))
+                .is_err()
+        );
+        assert!(field.parse_text("{not json").is_err());
+        let active = uae();
+        let active = active.field("webhook.is_active").unwrap();
+        assert_eq!(
+            active.accept(&active.parse_text("true").unwrap()),
+            Ok(Some(FieldValue::Json(json!(true))))
+        );
+        assert!(active.parse_text("yes").is_err());
+        assert_eq!(FieldValue::NewUuid.to_string(), "(a fresh UUID per build)");
+        assert_eq!(
+            FieldValue::Moment(Moment::parse("+30d").unwrap()).to_string(),
+            "+30d (from each build)"
+        );
     }
 
     #[test]
