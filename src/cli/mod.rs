@@ -5,6 +5,7 @@ mod build;
 mod catalog;
 mod keys;
 mod render;
+mod submit;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -25,7 +26,7 @@ use crate::core::profile::Overrides;
 PKCE S256, and a private_key_jwt client assertion, decoded side by side, with a pre-flight lint that \
 says what a strict server would refuse and why.\n\nStart with `consent-explorer build --profile local`: \
 it needs no key and no network.",
-    after_help = "Exit codes: 0 fine, 1 lint found errors, 2 a local problem (profile, key, value)."
+    after_help = "Exit codes: 0 fine, 1 lint found errors or the server refused, 2 a local problem (profile, key, value), 3 a network or TLS problem."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -38,6 +39,10 @@ enum Command {
     Build(BuildArgs),
     /// Say what a strict FAPI 2.0 server would refuse (exit 1 on any error)
     Lint(LintArgs),
+    /// Send the PAR and show the answer (exit 1 refused, 3 network/TLS problem)
+    Submit(SubmitArgs),
+    /// Run the embedded sandbox authorization server in the foreground
+    LocalAs(LocalAsArgs),
     /// Print the public JWK Set of a profile's key, to register with the authorization server
     Jwks(JwksArgs),
     /// Make a new private key (file mode 0600) and print its public JWK
@@ -125,6 +130,39 @@ struct LintArgs {
 }
 
 #[derive(Debug, Args)]
+struct SubmitArgs {
+    #[command(flatten)]
+    profile: ProfileArg,
+    #[command(flatten)]
+    overrides: OverrideArgs,
+    /// One JSON object: status, request_uri, expires_in, expires_at, interaction_id, authorize_url, body (or error, error_description, explanation)
+    #[arg(long)]
+    json: bool,
+    /// Do not verify the server's TLS certificate (test servers only)
+    #[arg(long)]
+    insecure: bool,
+    /// Seconds to wait for the whole exchange
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    timeout: f64,
+    /// Seconds to wait for the connection
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    connect_timeout: f64,
+}
+
+#[derive(Debug, Args)]
+struct LocalAsArgs {
+    /// Port on 127.0.0.1 (0: any free port)
+    #[arg(long, default_value_t = crate::core::profile::DEFAULT_EMBEDDED_PORT)]
+    port: u16,
+    /// Trust this profile's client_id, redirect_uri and key
+    #[arg(long, default_value = "local", value_name = "PROFILE")]
+    trust: String,
+    /// Status of a successful PAR: 201 (RFC 9126) or 200 (the MY and UAE deployments)
+    #[arg(long, default_value_t = 201, value_parser = clap::value_parser!(u16).range(200..=201))]
+    par_status: u16,
+}
+
+#[derive(Debug, Args)]
 struct JwksArgs {
     #[command(flatten)]
     profile: ProfileArg,
@@ -185,6 +223,8 @@ pub fn main() -> ExitCode {
         None => no_subcommand(),
         Some(Command::Build(args)) => build::build(&args),
         Some(Command::Lint(args)) => build::lint(&args),
+        Some(Command::Submit(args)) => submit::submit(&args),
+        Some(Command::LocalAs(args)) => submit::local_as(&args),
         Some(Command::Jwks(args)) => keys::jwks(&args),
         Some(Command::Keygen(args)) => keys::keygen(&args),
         Some(Command::Profiles(ProfilesCommand::List)) => catalog::profiles_list(),

@@ -159,6 +159,38 @@ pub struct KeyFacts {
     pub public_jwk: Jwk,
 }
 
+impl KeyFacts {
+    /// Facts of a public key, e.g. a key a server trusts; RSA keys of any size are taken
+    /// (lint reports small ones).
+    pub fn from_public_jwk(jwk: &Jwk) -> Result<KeyFacts, KeyError> {
+        let kind = match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => KeyKind::Rsa {
+                bits: rsa_bits_of(jwk).unwrap_or(0),
+            },
+            AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
+                KeyKind::EcP256
+            }
+            AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P384 => {
+                KeyKind::EcP384
+            }
+            AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => {
+                KeyKind::Ed25519
+            }
+            _ => {
+                return Err(KeyError::Unsupported(
+                    "the JWK is not RSA, EC P-256/P-384 or Ed25519".into(),
+                ));
+            }
+        };
+        Ok(KeyFacts {
+            kind,
+            thumbprint: thumbprint(jwk),
+            declared_kid: jwk.common.key_id.clone(),
+            public_jwk: jwk.clone(),
+        })
+    }
+}
+
 impl SigningKey {
     /// Reads key material (PEM, JWK or JWK Set) for `alg`; `kid` picks the JWK Set entry and
     /// becomes the header `kid` (default: the RFC 7638 thumbprint, or the JWK's own kid).

@@ -400,6 +400,14 @@ impl LoadedProfile {
         }
     }
 
+    /// The mutual TLS material of `[tls]` (empty when there is none).
+    pub fn tls(&self) -> Result<super::tls::TlsMaterial, ConfigError> {
+        match &self.profile.tls {
+            Some(tls) => super::tls::load(tls, self.base_dir(), &|field| self.origin_of(field)),
+            None => Ok(super::tls::TlsMaterial::default()),
+        }
+    }
+
     pub fn alg(&self) -> Result<Algorithm, ConfigError> {
         let text = self.profile.signing.alg.as_deref().unwrap_or("PS256");
         match keys::parse_alg(text) {

@@ -1,0 +1,332 @@
+//! `submit`: build, send the PAR (to the embedded sandbox server when the profile targets it),
+//! and show the answer. `local-as`: the sandbox server in the foreground.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::render;
+use super::{Failure, LocalAsArgs, Outcome, SubmitArgs};
+use crate::core::consent::PackSet;
+use crate::core::error::{ConfigError, Origin};
+use crate::core::keys::{self, SigningKey};
+use crate::core::local_as::{Config, LocalAs, TrustedClient};
+use crate::core::par::{self, ClientOptions, NetworkError, Outcome as ParOutcome, ParExchange};
+use crate::core::paths;
+use crate::core::profile::{self, LoadedProfile, ParSeed, Target};
+use crate::core::request::{self, ParTicket};
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Other(format!("cannot start the async runtime: {e}")))
+}
+
+/// The embedded server's view of a profile's client: its id, redirect_uri and public key.
+fn trusted_client(seed: &ParSeed, key: &SigningKey) -> TrustedClient {
+    TrustedClient {
+        client_id: seed.client_id.clone(),
+        redirect_uris: vec![seed.redirect_uri.clone()],
+        key: key.facts(),
+    }
+}
+
+fn bind_failed(port: u16, e: std::io::Error) -> Failure {
+    Failure::Config(ConfigError::new(
+        Origin::Flag("--port".into()),
+        "",
+        format!("cannot listen on 127.0.0.1:{port}: {e}"),
+        "choose another --port, or 0 for any free port",
+    ))
+}
+
+pub fn submit(args: &SubmitArgs) -> Outcome {
+    runtime()?.block_on(submit_async(args))
+}
+
+struct Sent {
+    seed: ParSeed,
+    ticket: ParTicket,
+    lint: Vec<crate::core::lint::Finding>,
+    authorization_endpoint: Option<String>,
+    client_cert: Option<String>,
+    par_endpoint: String,
+}
+
+async fn submit_async(args: &SubmitArgs) -> Outcome {
+    let overrides = args.overrides.to_overrides();
+    let loaded = profile::find(&args.profile.profile)?;
+    let packs = PackSet::load(paths::user_packs_dir().as_deref())?;
+    let key = loaded.signing_key(overrides.key.as_deref())?;
+    // Kept alive until the answer is in: the in-process sandbox server, when targeted.
+    let mut _embedded = None;
+    let base = if loaded.profile.target == Target::Embedded {
+        let nominal = loaded.seed(&packs, &overrides, &profile::default_embedded_base())?;
+        let server = LocalAs::start(
+            Config::new(trusted_client(&nominal, &key), packs.clone()),
+            0,
+        )
+        .await
+        .map_err(|e| bind_failed(0, e))?;
+        let base = server.issuer().to_owned();
+        _embedded = Some(server);
+        base
+    } else {
+        profile::default_embedded_base()
+    };
+    let options = ClientOptions {
+        connect_timeout: Duration::from_secs_f64(args.connect_timeout),
+        timeout: Duration::from_secs_f64(args.timeout),
+        insecure: args.insecure,
+    };
+    if args.insecure {
+        eprintln!(
+            "warning: --insecure: the server's TLS certificate is NOT verified; use this only with a test server you trust"
+        );
+    }
+    let result = send(&loaded, &packs, &key, &base, &overrides, &options).await;
+    match result {
+        Ok(Ok((sent, exchange))) => Ok(report(args.json, &sent, &exchange)),
+        Ok(Err(network)) => {
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&json!({"error": "network", "kind": network.kind, "message": network.message, "hint": network.hint})).unwrap_or_default());
+            } else {
+                eprintln!("error: {}\n  hint: {}", network.message, network.hint);
+            }
+            Ok(ExitCode::from(3))
+        }
+        Err(failure) => Err(failure),
+    }
+}
+
+/// Local problems are `Err`; network and TLS problems are `Ok(Err)`, exit 3.
+async fn send(
+    loaded: &LoadedProfile,
+    packs: &PackSet,
+    key: &SigningKey,
+    base: &str,
+    overrides: &profile::Overrides,
+    options: &ClientOptions,
+) -> Result<Result<(Sent, ParExchange), NetworkError>, Failure> {
+    let seed = loaded.seed(packs, overrides, base)?;
+    let tls = loaded.tls()?;
+    let mut par_endpoint = seed.endpoints.par.clone();
+    let mut authorization_endpoint = seed.endpoints.authorization.clone();
+    if par_endpoint.is_none() {
+        let client = match par::http_client(&seed.endpoints.issuer, &tls, options) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        match par::discover(&client, &seed.endpoints.issuer, tls.identity_pem.is_some()).await {
+            Ok(found) => {
+                par_endpoint = found.par_endpoint;
+                authorization_endpoint = authorization_endpoint.or(found.authorization_endpoint);
+            }
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    let Some(par_endpoint) = par_endpoint else {
+        return Err(Failure::Config(ConfigError::new(
+            loaded.origin_of("par_endpoint"),
+            "par_endpoint",
+            "the profile has no par_endpoint and discovery names none",
+            "set par_endpoint in the profile",
+        )));
+    };
+    let client = match par::http_client(&par_endpoint, &tls, options) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    let now = Timestamp::now();
+    let ticket = request::build(&seed, key, now, &mut rand::rng()).map_err(|e| {
+        Failure::Config(ConfigError::new(
+            loaded.origin_of("consent"),
+            "",
+            e.to_string(),
+            "check the profile's values",
+        ))
+    })?;
+    let lint = request::lint_ticket(&ticket, &seed, key, packs, now);
+    let exchange = match par::send(&client, &par_endpoint, &ticket).await {
+        Ok(x) => x,
+        Err(e) => return Ok(Err(e)),
+    };
+    let client_cert = tls.client_cert.as_ref().map(ToString::to_string);
+    Ok(Ok((
+        Sent {
+            seed,
+            ticket,
+            lint,
+            authorization_endpoint,
+            client_cert,
+            par_endpoint,
+        },
+        exchange,
+    )))
+}
+
+fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {
+    let authorize_url = |request_uri: &str| {
+        sent.authorization_endpoint
+            .as_deref()
+            .map(|a| par::authorize_url(a, &sent.seed.client_id, request_uri))
+    };
+    let code = match exchange.outcome {
+        ParOutcome::Accepted { .. } => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
+    };
+    if json_out {
+        let mut doc = json!({
+            "status": exchange.status,
+            "interaction_id": exchange.interaction_id,
+            "body": exchange.body,
+            "elapsed_ms": exchange.elapsed.as_secs_f64() * 1000.0,
+            "notes": exchange.notes(),
+            "lint": sent.lint,
+        });
+        let extra = match &exchange.outcome {
+            ParOutcome::Accepted {
+                request_uri,
+                expires_in,
+                expires_at,
+            } => json!({
+                "request_uri": request_uri,
+                "expires_in": expires_in,
+                "expires_at": crate::core::time::rfc3339_seconds(*expires_at),
+                "authorize_url": authorize_url(request_uri),
+                "code_verifier": sent.ticket.code_verifier,
+            }),
+            ParOutcome::Refused {
+                error,
+                error_description,
+                explanation,
+            } => json!({
+                "error": error,
+                "error_description": error_description,
+                "explanation": explanation,
+            }),
+            ParOutcome::Unexpected { explanation } => {
+                json!({"error": Value::Null, "explanation": explanation})
+            }
+        };
+        if let (Some(doc), Some(extra)) = (doc.as_object_mut(), extra.as_object()) {
+            doc.extend(extra.clone());
+        }
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return code;
+    }
+    let mut out = vec![
+        format!(
+            "Profile {} → POST {}",
+            sent.seed.profile_name, sent.par_endpoint
+        ),
+        format!(
+            "Client certificate: {}",
+            sent.client_cert
+                .as_deref()
+                .unwrap_or("none (no [tls] in the profile)")
+        ),
+        format!("x-fapi-interaction-id: {}", exchange.interaction_id),
+        format!("Lint before sending: {}", render::summary(&sent.lint)),
+    ];
+    out.extend(
+        sent.lint
+            .iter()
+            .filter(|f| f.severity == crate::core::lint::Severity::Error)
+            .map(render::finding),
+    );
+    out.push(String::new());
+    out.push(render::title(&format!(
+        "Response: {} in {:.1} ms",
+        exchange.status,
+        exchange.elapsed.as_secs_f64() * 1000.0
+    )));
+    out.extend(exchange.headers.iter().map(|(k, v)| format!("{k}: {v}")));
+    out.push(String::new());
+    out.push(exchange.body.pretty());
+    out.push(String::new());
+    match &exchange.outcome {
+        ParOutcome::Accepted {
+            request_uri,
+            expires_in,
+            expires_at,
+        } => {
+            out.push(render::title("Accepted"));
+            out.push(format!("request_uri   {request_uri}"));
+            out.push(format!(
+                "expires_in    {expires_in} s (at {})",
+                crate::core::time::rfc3339_seconds(*expires_at)
+            ));
+            if let Some(url) = authorize_url(request_uri) {
+                out.push(format!("authorize     {url}"));
+            }
+            out.push(format!(
+                "code_verifier {} (for the token exchange)",
+                sent.ticket.code_verifier
+            ));
+        }
+        ParOutcome::Refused {
+            error,
+            error_description,
+            explanation,
+        } => {
+            out.push(render::title(&format!("Refused: {error}")));
+            if let Some(d) = error_description {
+                out.push(format!("server says   {d}"));
+            }
+            out.push(format!("what it means {explanation}"));
+        }
+        ParOutcome::Unexpected { explanation } => {
+            out.push(render::title("Not an OAuth answer"));
+            out.push(explanation.clone());
+        }
+    }
+    for note in exchange.notes() {
+        out.push(format!("note: {note}"));
+    }
+    println!("{}", out.join("\n"));
+    code
+}
+
+pub fn local_as(args: &LocalAsArgs) -> Outcome {
+    runtime()?.block_on(async {
+        let loaded = profile::find(&args.trust)?;
+        let packs = PackSet::load(paths::user_packs_dir().as_deref())?;
+        let key = loaded.signing_key(None)?;
+        let base = format!("http://127.0.0.1:{}", args.port);
+        let seed = loaded.seed(&packs, &profile::Overrides::default(), &base)?;
+        let client = trusted_client(&seed, &key);
+        let mut config = Config::new(client, packs);
+        config.par_status = args.par_status;
+        let server = LocalAs::start(config, args.port)
+            .await
+            .map_err(|e| bind_failed(args.port, e))?;
+        let issuer = server.issuer().to_owned();
+        println!("consent-explorer sandbox authorization server (strict FAPI 2.0)");
+        println!("  issuer     {issuer}");
+        println!(
+            "  PAR        {issuer}/par   (answers {} on success)",
+            args.par_status
+        );
+        println!("  discovery  {issuer}/.well-known/openid-configuration");
+        println!(
+            "  trusts     client {} from profile {}: {} {}, kid {}; redirect_uri {}",
+            seed.client_id,
+            loaded.name,
+            key.kind().describe(),
+            keys::alg_name(key.alg()),
+            key.kid(),
+            seed.redirect_uri
+        );
+        println!("Press Ctrl-C to stop.");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = server.wait() => {}
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
