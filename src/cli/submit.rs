@@ -53,7 +53,7 @@ struct Sent {
     ticket: ParTicket,
     lint: Vec<crate::core::lint::Finding>,
     authorization_endpoint: Option<String>,
-    client_cert: Option<String>,
+    client_cert: Option<crate::core::tls::CertInfo>,
     par_endpoint: String,
 }
 
@@ -155,7 +155,7 @@ async fn send(
         Ok(x) => x,
         Err(e) => return Ok(Err(e)),
     };
-    let client_cert = tls.client_cert.as_ref().map(ToString::to_string);
+    let client_cert = tls.client_cert.clone();
     Ok(Ok((
         Sent {
             seed,
@@ -187,6 +187,12 @@ fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {
             "elapsed_ms": exchange.elapsed.as_secs_f64() * 1000.0,
             "notes": exchange.notes(),
             "lint": sent.lint,
+            "client_certificate": sent.client_cert.as_ref().map(|c| json!({
+                "subject": c.subject,
+                "issuer": c.issuer,
+                "not_after": c.not_after,
+                "x5t#S256": c.x5t_s256,
+            })),
         });
         let extra = match &exchange.outcome {
             ParOutcome::Accepted {
@@ -227,8 +233,8 @@ fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {
         format!(
             "Client certificate: {}",
             sent.client_cert
-                .as_deref()
-                .unwrap_or("none (no [tls] in the profile)")
+                .as_ref()
+                .map_or("none (no [tls] in the profile)".into(), ToString::to_string)
         ),
         format!("x-fapi-interaction-id: {}", exchange.interaction_id),
         format!("Lint before sending: {}", render::summary(&sent.lint)),

@@ -13,6 +13,7 @@ use super::tls::TlsMaterial;
 
 pub const BODY_CAP: usize = 1024 * 1024;
 pub const INTERACTION_HEADER: &str = "x-fapi-interaction-id";
+const SERVER_CERT_HINT: &str = "the SERVER's certificate: add its CA to [tls] ca (PEM), or pass --insecure for a test server you trust (never in production)";
 
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -178,6 +179,15 @@ pub fn classify(e: &reqwest::Error, target: &str) -> NetworkError {
             "check the host name, your DNS and VPN",
         );
     }
+    // On the connect path hyper-util boxes the rustls error out of reach of a downcast;
+    // its text is stable ("invalid peer certificate: UnknownIssuer").
+    if all.contains("invalid peer certificate") {
+        return NetworkError::new(
+            ServerCertificate,
+            format!("the server certificate of {host} is not trusted ({all})"),
+            SERVER_CERT_HINT,
+        );
+    }
     if all.contains("certificate") || all.contains("handshake") || all.contains("tls") {
         return NetworkError::new(
             Tls,
@@ -194,7 +204,7 @@ fn tls_failure(e: &rustls::Error, host: &str) -> NetworkError {
         rustls::Error::InvalidCertificate(why) => NetworkError::new(
             ServerCertificate,
             format!("the server certificate of {host} is not trusted ({why:?})"),
-            "the SERVER's certificate: add its CA to [tls] ca (PEM), or pass --insecure for a test server you trust (never in production)",
+            SERVER_CERT_HINT,
         ),
         rustls::Error::AlertReceived(alert) => NetworkError::new(
             ClientCertificate,

@@ -23,12 +23,16 @@ impl TestEnv {
     }
 
     /// The binary, run from an empty folder (so ./profiles/ is not the repo's).
-    pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("consent-explorer").unwrap();
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_consent-explorer"));
         cmd.env("CONSENT_EXPLORER_CONFIG_DIR", self.config.path())
             .env("CONSENT_EXPLORER_DATA_DIR", self.data.path())
             .current_dir(self.work.path());
         cmd
+    }
+
+    pub fn cmd(&self) -> Command {
+        Command::from_std(self.std_cmd())
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
