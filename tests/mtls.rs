@@ -151,11 +151,7 @@ async fn mutual_tls_presents_the_identity_and_names_each_failure() {
         &issuer,
         "cert = \"client.pem\"\nkey = \"client.key\"\nca = \"ca.pem\"",
     );
-    let run = |args: Vec<String>| {
-        let env = &env;
-        let out = env.cmd().args(args).output().unwrap();
-        out
-    };
+    let run = |args: Vec<String>| env.cmd().args(args).output().unwrap();
     let out = run(vec![
         "submit".into(),
         "--profile".into(),
