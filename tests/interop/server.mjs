@@ -2,12 +2,13 @@
 // A strict FAPI 2.0 authorization server for consent-explorer interop tests, on panva's oidc-provider.
 //
 //   node server.mjs --jwks PATH [--port N] [--client-id ID] [--redirect-uri URI ...] [--host 127.0.0.1]
+//                   [--ignore-stdin]
 //
 // stdout carries exactly one JSON line once the server listens:
 //   {"issuer": ..., "par_endpoint": ..., "authorization_endpoint": ..., "token_endpoint": ..., "port": N}
 // Everything else (oidc-provider notices, error details) goes to stderr. The process exits on
-// SIGTERM, SIGINT, or when stdin closes, so a test that spawns it with a piped stdin and drops the
-// handle cleans it up.
+// SIGTERM, SIGINT, or when stdin closes (unless --ignore-stdin), so a test that spawns it with a
+// piped stdin and drops the handle cleans it up.
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -21,8 +22,6 @@ console.log = toStderr;
 console.info = toStderr;
 console.debug = toStderr;
 const stdoutLine = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
-
-const { default: Provider, errors } = await import('oidc-provider');
 
 const MY_TYPE = 'urn:openfinance-ml:account-access-consent:v1.2';
 const UAE_TYPE = 'urn:openfinanceuae:account-access-consent:v2.1';
@@ -87,6 +86,31 @@ function parseArgs(argv) {
 
 const opts = parseArgs(process.argv.slice(2));
 
+// ---------------------------------------------------------------------------------------------
+// Lifetime: until SIGTERM/SIGINT or stdin closes. Installed before the ready line is printed, so
+// a parent that signals as soon as it has read the line never hits the default (kill) action.
+
+let httpServer;
+let stopping = false;
+function stop(reason) {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(`server.mjs: stopping (${reason})\n`);
+  if (!httpServer?.listening) process.exit(0);
+  httpServer.close(() => process.exit(0));
+  httpServer.closeAllConnections?.();
+  setTimeout(() => process.exit(0), 1000).unref();
+}
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+if (opts.watchStdin) {
+  // A shell's `cmd &` gives stdin /dev/null, which ends at once: use --ignore-stdin there.
+  process.stdin.on('end', () => stop('stdin closed'));
+  process.stdin.on('close', () => stop('stdin closed'));
+  process.stdin.on('error', () => stop('stdin error'));
+  process.stdin.resume();
+}
+
 let clientJwks;
 try {
   clientJwks = JSON.parse(readFileSync(opts.jwks, 'utf8'));
@@ -97,6 +121,8 @@ if (!Array.isArray(clientJwks?.keys) || !clientJwks.keys.length) usage(`${opts.j
 for (const k of clientJwks.keys) {
   if (k.d || k.p || k.q || k.dp || k.dq || k.qi || k.k) usage(`${opts.jwks} holds private key material; give the public JWK Set`);
 }
+
+const { default: Provider, errors } = await import('oidc-provider');
 
 // ---------------------------------------------------------------------------------------------
 // Rich authorization request types. Each validate() throws InvalidAuthorizationDetails, which
@@ -242,11 +268,16 @@ const ACCOUNT_CLAIMS = {
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const serverJwk = { ...privateKey.export({ format: 'jwk' }), kid: `interop-${randomBytes(4).toString('hex')}`, use: 'sig' };
 
-const httpServer = createServer();
-await new Promise((resolve, reject) => {
-  httpServer.once('error', reject);
-  httpServer.listen(opts.port, opts.host, resolve);
-});
+httpServer = createServer();
+try {
+  await new Promise((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(opts.port, opts.host, resolve);
+  });
+} catch (err) {
+  process.stderr.write(`server.mjs: cannot listen on ${opts.host}:${opts.port}: ${err.message}\n`);
+  process.exit(1);
+}
 const { port } = httpServer.address();
 const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
 const issuer = `http://${hostForUrl}:${port}`;
@@ -358,24 +389,3 @@ stdoutLine({
   port,
 });
 
-// ---------------------------------------------------------------------------------------------
-// Lifetime: until SIGTERM/SIGINT or stdin closes.
-
-let stopping = false;
-function stop(reason) {
-  if (stopping) return;
-  stopping = true;
-  process.stderr.write(`server.mjs: stopping (${reason})\n`);
-  httpServer.close(() => process.exit(0));
-  httpServer.closeAllConnections?.();
-  setTimeout(() => process.exit(0), 1000).unref();
-}
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
-if (opts.watchStdin) {
-  // A shell's `cmd &` gives stdin /dev/null, which ends at once: use --ignore-stdin there.
-  process.stdin.on('end', () => stop('stdin closed'));
-  process.stdin.on('close', () => stop('stdin closed'));
-  process.stdin.on('error', () => stop('stdin error'));
-  process.stdin.resume();
-}
