@@ -19,26 +19,48 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn main() {
     let benching = std::env::args().any(|a| a == "--bench");
     let count = if benching { 1000 } else { 20 };
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
-        let key = SigningKey::generate(jsonwebtoken::Algorithm::PS256).unwrap().0;
-        let text = profile::BUILTIN_PROFILES.iter().find(|(n, _)| *n == "local").unwrap().1;
+        let key = SigningKey::generate(jsonwebtoken::Algorithm::PS256)
+            .unwrap()
+            .0;
+        let text = profile::BUILTIN_PROFILES
+            .iter()
+            .find(|(n, _)| *n == "local")
+            .unwrap()
+            .1;
         let mut seed = profile::parse(text, ProfileSource::Builtin("local".into()), "local")
             .unwrap()
             .seed(&PackSet::builtin(), &Overrides::default(), "http://unused")
             .unwrap();
-        let client = TrustedClient { client_id: seed.client_id.clone(), redirect_uris: vec![seed.redirect_uri.clone()], key: key.facts() };
-        let server = LocalAs::start(Config::new(client, PackSet::builtin()), 0).await.unwrap();
+        let client = TrustedClient {
+            client_id: seed.client_id.clone(),
+            redirect_uris: vec![seed.redirect_uri.clone()],
+            key: key.facts(),
+        };
+        let server = LocalAs::start(Config::new(client, PackSet::builtin()), 0)
+            .await
+            .unwrap();
         seed.endpoints = Endpoints::embedded(server.issuer());
         let url = seed.endpoints.par.clone().unwrap();
-        let http = par::http_client(&url, &TlsMaterial::default(), &ClientOptions::default()).unwrap();
+        let http =
+            par::http_client(&url, &TlsMaterial::default(), &ClientOptions::default()).unwrap();
         let mut times = Vec::with_capacity(count);
         for _ in 0..count {
             let started = Instant::now();
-            let ticket = request::build(&seed, &key, jiff::Timestamp::now(), &mut rand::rng()).unwrap();
+            let ticket =
+                request::build(&seed, &key, jiff::Timestamp::now(), &mut rand::rng()).unwrap();
             let exchange = par::send(&http, &url, &ticket).await.unwrap();
             times.push(started.elapsed());
-            assert!(matches!(exchange.outcome, Outcome::Accepted { .. }), "{:?}", exchange.outcome);
+            assert!(
+                matches!(exchange.outcome, Outcome::Accepted { .. }),
+                "{:?}",
+                exchange.outcome
+            );
         }
         times.sort();
         println!(

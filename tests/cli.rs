@@ -213,6 +213,14 @@ fn keygen_writes_0600_keys_for_each_alg_and_never_overwrites() {
             }
         };
         assert_eq!(jwk["keys"][0]["alg"], alg);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
         let again = env.run(&["keygen", "--alg", alg, "--out", path.to_str().unwrap()]);
         assert_eq!(again.status.code(), Some(2));
         assert!(stderr(&again).contains("never overwritten"));
@@ -530,6 +538,117 @@ fn openssl_made_keys_in_legacy_formats_load() {
     let out = env.run(&["build", "--profile", "local", "--key", "small.pem"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("at least 2048"), "{}", stderr(&out));
+}
+
+/// A private RSA JWK, its members read from an openssl key, pushed through the refusals a key
+/// can meet (wrong alg, damaged members, an ambiguous JWK Set): no private member reaches stderr.
+#[test]
+fn private_jwk_members_never_reach_error_messages() {
+    let env = TestEnv::new();
+    let out = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-outform",
+            "DER",
+        ])
+        .output()
+        .expect("openssl");
+    assert!(out.status.success());
+    let text = std::process::Command::new("openssl")
+        .args(["pkey", "-inform", "DER", "-noout", "-text"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(&out.stdout)?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let dump = String::from_utf8_lossy(&text.stdout).into_owned();
+    let member = |name: &str| -> Vec<u8> {
+        let start = dump
+            .find(&format!("{name}:"))
+            .unwrap_or_else(|| panic!("{name} in {dump}"));
+        let hex: String = dump[start + name.len() + 1..]
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .flat_map(|l| l.trim().split(':').map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let lead = bytes.iter().position(|b| *b != 0).unwrap_or(0);
+        bytes[lead..].to_vec()
+    };
+    use base64::Engine;
+    let b64 = |b: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let jwk = serde_json::json!({
+        "kty": "RSA", "kid": "mine",
+        "n": b64(member("modulus")), "e": "AQAB",
+        "d": b64(member("privateExponent")), "p": b64(member("prime1")), "q": b64(member("prime2")),
+        "dp": b64(member("exponent1")), "dq": b64(member("exponent2")), "qi": b64(member("coefficient")),
+    });
+    let secrets: Vec<String> = ["d", "p", "q", "dp", "dq", "qi"]
+        .iter()
+        .map(|m| jwk[m].as_str().unwrap()[..16].to_owned())
+        .collect();
+    let path = env.write("key.jwk.json", &jwk.to_string());
+    // It signs: the JWK is right.
+    let ok = env.json(&[
+        "build",
+        "--profile",
+        "local",
+        "--json",
+        "--key",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(ok["request_header"]["kid"], "mine");
+    let mut damaged = jwk.clone();
+    damaged["q"] = serde_json::json!(jwk["p"]);
+    let set = serde_json::json!({"keys": [jwk.clone(), jwk.clone()]});
+    let wrong_alg = env.write(
+        "ec-alg.toml",
+        &std::fs::read_to_string(common::repo_path("profiles/local.toml"))
+            .unwrap()
+            .replace("key = \"demo\"", &format!("key = \"{}\"", path.display()))
+            .replace("alg = \"PS256\"", "alg = \"ES256\""),
+    );
+    let damaged_path = env.write("damaged.json", &damaged.to_string());
+    let set_path = env.write("set.json", &set.to_string());
+    let runs = [
+        env.run(&["build", "--profile", wrong_alg.to_str().unwrap()]),
+        env.run(&[
+            "build",
+            "--profile",
+            "local",
+            "--key",
+            damaged_path.to_str().unwrap(),
+        ]),
+        env.run(&[
+            "build",
+            "--profile",
+            "local",
+            "--key",
+            set_path.to_str().unwrap(),
+        ]),
+    ];
+    for out in runs {
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        for secret in &secrets {
+            assert!(
+                !err.contains(secret.as_str()),
+                "a private member leaked: {err}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -188,6 +188,14 @@ fn lint_foreign(
     overrides: &Overrides,
     now: Timestamp,
 ) -> Result<(Vec<Finding>, Vec<String>), Failure> {
+    if request_arg == "-" && args.assertion.as_deref() == Some("-") {
+        return Err(Failure::Config(ConfigError::new(
+            Origin::Flag("--assertion".into()),
+            "",
+            "--request and --assertion cannot both read stdin",
+            "give one of them as a file",
+        )));
+    }
     let request = read_jwt_arg(request_arg, "request object")?;
     let assertion = args
         .assertion
@@ -221,10 +229,11 @@ fn lint_foreign(
         }
     };
     let ctx = lint::Context::for_seed(&seed, &packs, facts.as_ref(), now);
+    // No form here: the profile's client_id is what the JWTs are checked against.
     let subject = lint::Subject {
         request: &request,
         assertion: assertion.as_ref(),
-        form_client_id: Some(&seed.client_id),
+        form_client_id: None,
     };
     Ok((lint::lint(&subject, &ctx), notes))
 }

@@ -110,6 +110,9 @@ pub struct Field {
     pub max_length: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto: Option<Auto>,
+    /// Field ids that must be present whenever this one is (e.g. a webhook's Url and IsActive).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -421,6 +424,12 @@ pub enum ItemIssue {
         field: String,
         path: String,
     },
+    /// Present without a field it needs, e.g. subscription.Webhook.Url without IsActive.
+    MissingCompanion {
+        field: String,
+        path: String,
+        with: String,
+    },
     UnknownValue {
         path: String,
         value: String,
@@ -524,7 +533,10 @@ impl Pack {
         for field in &self.fields {
             let found = get_path(item, &field.path);
             let path = field.path.clone();
-            let Some(found) = found.filter(|v| !v.is_null()) else {
+            // An empty string is no value; an empty list is one (min_items says if it is enough).
+            let Some(found) =
+                found.filter(|v| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()))
+            else {
                 if field.required {
                     issues.push(ItemIssue::MissingRequired {
                         field: field.id.clone(),
@@ -555,7 +567,22 @@ impl Pack {
                     allowed: field.allowed_values(),
                 });
             }
+            for companion in field.requires.iter().filter_map(|id| self.field(id)) {
+                if get_path(item, &companion.path).is_none_or(Value::is_null) {
+                    issues.push(ItemIssue::MissingCompanion {
+                        field: companion.id.clone(),
+                        path: companion.path.clone(),
+                        with: field.path.clone(),
+                    });
+                }
+            }
             match field.kind {
+                Kind::Const if Some(found) != field.const_value().as_ref() => {
+                    issues.push(ItemIssue::BadValue {
+                        path,
+                        message: format!("must be {}", field.const_value().unwrap_or(Value::Null)),
+                    })
+                }
                 // Unknown values are reported above; here only the shape.
                 Kind::Enum if !found.is_string() => issues.push(ItemIssue::BadValue {
                     path,
@@ -607,6 +634,8 @@ impl Pack {
         if field.id != "expiration" {
             return;
         }
+        // Whole seconds on both sides: the wire value has no fraction.
+        let now = time::whole_seconds(now);
         if ts <= now {
             out.push(ItemIssue::ExpiryPast {
                 path,
@@ -695,6 +724,12 @@ fn validate_pack(pack: &Pack, text: &str, origin: &Origin) -> Result<(), ConfigE
         }
         if field.kind == Kind::Const && field.value.is_none() {
             return Err(fail(format!("const field \"{}\" has no value", field.id)));
+        }
+        if let Some(unknown) = field.requires.iter().find(|id| pack.field(id).is_none()) {
+            return Err(fail(format!(
+                "field \"{}\" requires \"{unknown}\", which the pack does not have",
+                field.id
+            )));
         }
     }
     pack.default_values().map_err(fail)?;

@@ -206,7 +206,7 @@ impl SigningKey {
             .map_err(|_| KeyError::Malformed("binary data; expected PEM or JSON text".into()))?
             .trim_start_matches('\u{feff}')
             .trim();
-        let (pair, kind, declared_kid) = if text.starts_with('{') {
+        let (pair, kind, declared_kid) = if text.starts_with('{') || text.starts_with('[') {
             let (pair, kind, declared) = parse_jwk_text(text, alg, kid)?;
             (pair, kind, declared)
         } else {
@@ -390,17 +390,18 @@ pub fn thumbprint(jwk: &Jwk) -> String {
     jwk.thumbprint(ThumbprintHash::SHA256).unwrap_or_default()
 }
 
+/// Size in bits of a big-endian unsigned integer (an RSA modulus).
+fn bit_length(n: &[u8]) -> usize {
+    match n.iter().position(|b| *b != 0) {
+        Some(i) => (n.len() - i) * 8 - n[i].leading_zeros() as usize,
+        None => 0,
+    }
+}
+
 /// Size in bits of an RSA public JWK's modulus.
 pub fn rsa_bits_of(jwk: &Jwk) -> Option<usize> {
     match &jwk.algorithm {
-        AlgorithmParameters::RSA(rsa) => {
-            let n = b64url_decode(&rsa.n).ok()?;
-            let n: &[u8] = match n.iter().position(|b| *b != 0) {
-                Some(i) => &n[i..],
-                None => return Some(0),
-            };
-            Some(n.len() * 8 - n[0].leading_zeros() as usize)
-        }
+        AlgorithmParameters::RSA(rsa) => Some(bit_length(&b64url_decode(&rsa.n).ok()?)),
         _ => None,
     }
 }
@@ -425,52 +426,58 @@ fn rsa_rejected(e: aws_lc_rs::error::KeyRejected, bits: Option<usize>) -> KeyErr
             bits: bits.map_or("under 2048".into(), |b| b.to_string()),
         }
     } else {
-        KeyError::Malformed(format!("the RSA key was rejected ({})", e.description_()))
+        KeyError::Unsupported(format!(
+            "the RSA key was refused by aws-lc ({})",
+            e.description_()
+        ))
     }
 }
 
-/// Finds what a PKCS#8 document holds, trying the curve the alg asks for first.
+/// Tries the curve the alg asks for first, then the others.
+fn try_ec(
+    alg: Algorithm,
+    parse: impl Fn(&'static sig::EcdsaSigningAlgorithm) -> Option<EcdsaKeyPair>,
+) -> Option<(Pair, KeyKind)> {
+    let preferred = ecdsa_alg(alg);
+    [
+        preferred,
+        (&sig::ECDSA_P256_SHA256_FIXED_SIGNING, KeyKind::EcP256),
+        (&sig::ECDSA_P384_SHA384_FIXED_SIGNING, KeyKind::EcP384),
+    ]
+    .into_iter()
+    .find_map(|(curve, kind)| parse(curve).map(|k| (Pair::Ecdsa(k), kind)))
+}
+
+/// Finds what a PKCS#8 document holds.
 fn parse_pkcs8(der: &[u8], alg: Algorithm) -> Result<(Pair, KeyKind), KeyError> {
-    if let Ok(k) = RsaKeyPair::from_pkcs8(der) {
+    let rsa = RsaKeyPair::from_pkcs8(der);
+    if let Ok(k) = rsa {
         let kind = rsa_kind(&k);
         return Ok((Pair::Rsa(k), kind));
     }
-    let (preferred, _) = ecdsa_alg(alg);
-    for (curve, kind) in [
-        (preferred, ecdsa_alg(alg).1),
-        (&sig::ECDSA_P256_SHA256_FIXED_SIGNING, KeyKind::EcP256),
-        (&sig::ECDSA_P384_SHA384_FIXED_SIGNING, KeyKind::EcP384),
-    ] {
-        if let Ok(k) = EcdsaKeyPair::from_pkcs8(curve, der) {
-            return Ok((Pair::Ecdsa(k), kind));
-        }
+    if let Some(found) = try_ec(alg, |curve| EcdsaKeyPair::from_pkcs8(curve, der).ok()) {
+        return Ok(found);
     }
     if let Ok(k) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
         return Ok((Pair::Ed25519(k), KeyKind::Ed25519));
     }
-    // A small RSA key is the one common key aws-lc refuses outright: say so plainly.
-    match RsaKeyPair::from_pkcs8(der) {
-        Err(e) if e.description_() == "TooSmall" => Err(rsa_rejected(e, None)),
+    // aws-lc says why an RSA key was refused (too small, too large, inconsistent); other
+    // reasons mean the document is not RSA at all.
+    match rsa {
+        Err(e) if e.description_() != "WrongAlgorithm" && e.description_() != "InvalidEncoding" => {
+            Err(rsa_rejected(e, None))
+        }
         _ => Err(KeyError::Unsupported(
-            "the PKCS#8 key is not RSA, EC P-256/P-384 or Ed25519".into(),
+            "the PKCS#8 key is not RSA, EC P-256/P-384 or Ed25519 (or it is damaged)".into(),
         )),
     }
 }
 
 fn parse_sec1(der: &[u8], alg: Algorithm) -> Result<(Pair, KeyKind), KeyError> {
-    let (preferred, preferred_kind) = ecdsa_alg(alg);
-    for (curve, kind) in [
-        (preferred, preferred_kind),
-        (&sig::ECDSA_P256_SHA256_FIXED_SIGNING, KeyKind::EcP256),
-        (&sig::ECDSA_P384_SHA384_FIXED_SIGNING, KeyKind::EcP384),
-    ] {
-        if let Ok(k) = EcdsaKeyPair::from_private_key_der(curve, der) {
-            return Ok((Pair::Ecdsa(k), kind));
-        }
-    }
-    Err(KeyError::Unsupported(
-        "the EC key is not on P-256 or P-384".into(),
-    ))
+    try_ec(alg, |curve| {
+        EcdsaKeyPair::from_private_key_der(curve, der).ok()
+    })
+    .ok_or_else(|| KeyError::Unsupported("the EC key is not on P-256 or P-384".into()))
 }
 
 fn parse_pem(text: &str, alg: Algorithm) -> Result<(Pair, KeyKind), KeyError> {
@@ -543,9 +550,14 @@ fn parse_jwk_text(
             e.column()
         ))
     })?;
-    let jwk = match doc.get("keys").and_then(Value::as_array) {
-        Some(keys) => pick_from_set(keys, kid)?,
-        None => &doc,
+    let jwk = match (doc.get("keys").and_then(Value::as_array), &doc) {
+        (Some(keys), _) => pick_from_set(keys, kid)?,
+        (None, Value::Object(_)) => &doc,
+        (None, _) => {
+            return Err(KeyError::Malformed(
+                "JSON, but neither a JWK object nor a JWK Set {\"keys\": [...]}".into(),
+            ));
+        }
     };
     let declared = jwk.get("kid").and_then(Value::as_str).map(str::to_owned);
     let (pair, kind) = private_jwk_to_pair(jwk, alg)?;
@@ -585,12 +597,7 @@ fn private_jwk_to_pair(jwk: &Value, alg: Algorithm) -> Result<(Pair, KeyKind), K
     match kty {
         "RSA" => {
             let n = jwk_bytes(jwk, "n")?;
-            let bits = {
-                let lead = n.iter().position(|b| *b != 0).unwrap_or(n.len());
-                let n = &n[lead..];
-                n.first()
-                    .map_or(0, |b| n.len() * 8 - b.leading_zeros() as usize)
-            };
+            let bits = bit_length(&n);
             if bits < MIN_RSA_BITS {
                 return Err(KeyError::RsaTooSmall {
                     bits: bits.to_string(),

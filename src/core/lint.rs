@@ -267,7 +267,7 @@ fn kid_mismatch(jwt: &DecodedJwt, what: &str, ctx: &Context) -> Option<String> {
 fn kid_not_thumbprint(jwt: &DecodedJwt, what: &str, ctx: &Context) -> Option<String> {
     let facts = ctx.key?;
     let kid = jwt.kid()?;
-    (kid != facts.thumbprint && facts.declared_kid.as_deref() != Some(kid)).then(|| {
+    (kid != facts.thumbprint).then(|| {
         format!(
             "the {what}'s kid \"{kid}\" is not the key's RFC 7638 thumbprint ({}); fine if that is the kid you registered (e.g. a certificate thumbprint)",
             facts.thumbprint
@@ -285,6 +285,11 @@ fn signature_check(jwt: &DecodedJwt, what: &str, ctx: &Context) -> Option<String
         )),
         Err(e) => Some(format!("the {what}'s signature cannot be checked: {e}")),
     }
+}
+
+/// A claim as it appears, for messages: `"abc"`, `5`, or missing.
+fn shown(jwt: &DecodedJwt, claim: &str) -> String {
+    jwt.claim(claim).map_or("missing".into(), Value::to_string)
 }
 
 fn fractional(jwt: &DecodedJwt) -> Vec<String> {
@@ -455,7 +460,7 @@ pub static RULES: &[Rule] = &[
             (iss != Some(client_id)).then(|| {
                 format!(
                     "the request object's iss is {}; strict servers (e.g. oidc-provider) verify it equals the client_id \"{client_id}\"",
-                    iss.map_or("missing".into(), |i| format!("\"{i}\""))
+                    shown(s.request, "iss")
                 )
             })
         },
@@ -470,8 +475,8 @@ pub static RULES: &[Rule] = &[
             let outside = s.form_client_id.or(c.client_id)?;
             (inside != Some(outside)).then(|| {
                 format!(
-                    "client_id inside the request object is {} but the PAR form sends \"{outside}\"; they must be identical",
-                    inside.map_or("missing".into(), |i| format!("\"{i}\""))
+                    "client_id inside the request object is {} but the client_id outside it is \"{outside}\"; they must be identical",
+                    shown(s.request, "client_id")
                 )
             })
         },
@@ -1308,6 +1313,68 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), RULES.len(), "duplicate rule ids");
+    }
+
+    /// Each limit exactly: at the limit silent, one second past it the rule fires.
+    #[test]
+    fn limits_are_inclusive() {
+        let now = now().as_second();
+        let fires = |profile: &str, id: &str, mutate: &dyn Fn(&mut Case)| {
+            let mut case = Case::new(profile);
+            mutate(&mut case);
+            case.ids().contains(&id)
+        };
+        let lifetime = |seconds: i64| {
+            move |c: &mut Case| {
+                c.request.claims["nbf"] = json!(now);
+                c.request.claims["exp"] = json!(now + seconds);
+            }
+        };
+        assert!(!fires("local", "request.lifetime", &lifetime(3600)));
+        assert!(fires("local", "request.lifetime", &lifetime(3601)));
+        assert!(!fires("local-uae", "request.lifetime", &lifetime(300)));
+        assert!(fires("local-uae", "request.lifetime", &lifetime(301)));
+        let nbf_ahead =
+            |seconds: i64| move |c: &mut Case| c.request.claims["nbf"] = json!(now + seconds);
+        assert!(!fires("local", "request.nbf-future", &nbf_ahead(10)));
+        assert!(fires("local", "request.nbf-future", &nbf_ahead(11)));
+        let nbf_age =
+            |seconds: i64| move |c: &mut Case| c.request.claims["nbf"] = json!(now - seconds);
+        assert!(!fires("local", "request.nbf-too-old", &nbf_age(3600)));
+        assert!(fires("local", "request.nbf-too-old", &nbf_age(3601)));
+        let expiry = |text: &'static str| {
+            move |c: &mut Case| {
+                consent(c).insert("ExpirationDateTime".into(), json!(text));
+            }
+        };
+        // now() is 2026-01-30T10:00:00Z; the UAE cap is one year.
+        assert!(!fires(
+            "local-uae",
+            "consent.expiry-cap",
+            &expiry("2027-01-30T10:00:00Z")
+        ));
+        assert!(fires(
+            "local-uae",
+            "consent.expiry-cap",
+            &expiry("2027-01-30T10:00:01Z")
+        ));
+        assert!(fires(
+            "local-uae",
+            "consent.expiry-past",
+            &expiry("2026-01-30T10:00:00Z")
+        ));
+        assert!(!fires(
+            "local-uae",
+            "consent.expiry-past",
+            &expiry("2026-01-30T10:00:01Z")
+        ));
+        let assertion_exp = |seconds: i64| {
+            move |c: &mut Case| {
+                assertion(c).insert("exp".into(), json!(now + seconds));
+            }
+        };
+        assert!(!fires("local", "assertion.exp-far", &assertion_exp(300)));
+        assert!(fires("local", "assertion.exp-far", &assertion_exp(301)));
     }
 
     #[test]

@@ -18,6 +18,8 @@ use super::paths;
 /// The embedded sandbox server's port when nothing is bound yet (build and lint only).
 pub const DEFAULT_EMBEDDED_PORT: u16 = 9126;
 pub const DEFAULT_LIFETIME: i64 = 300;
+/// A day: longer lifetimes are no use, and the bound keeps exp arithmetic far from overflow.
+pub const MAX_LIFETIME: i64 = 86_400;
 
 pub const BUILTIN_PROFILES: &[(&str, &str)] = &[
     ("local", include_str!("../../profiles/local.toml")),
@@ -57,7 +59,8 @@ pub struct Signing {
     /// exp - nbf of the request object and exp - iat of the assertion, seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime: Option<i64>,
-    /// Backdates nbf and iat by this many seconds (the UAE guide uses nbf = iat - 10).
+    /// Backdates the request object's nbf and the assertion's iat by this many seconds, for
+    /// server clocks behind ours (the UAE guide uses nbf = iat - 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock_skew: Option<i64>,
     /// `typ` header of the request object (none by default, as in the portal sample).
@@ -462,13 +465,24 @@ impl LoadedProfile {
         })
     }
 
-    fn assertion_audience(&self) -> AssertionAudience {
-        match self.profile.signing.assertion_audience.as_deref() {
+    fn assertion_audience(&self) -> Result<AssertionAudience, ConfigError> {
+        let field = "signing.assertion_audience";
+        let audience = match self.profile.signing.assertion_audience.as_deref() {
             None | Some("issuer") => AssertionAudience::Issuer,
             Some("token_endpoint") => AssertionAudience::TokenEndpoint,
             Some("par_endpoint") => AssertionAudience::ParEndpoint,
-            Some(url) => AssertionAudience::Literal(url.into()),
-        }
+            Some(url) if url::Url::parse(url).is_ok_and(|u| u.has_host()) => {
+                AssertionAudience::Literal(url.into())
+            }
+            Some(other) => {
+                return Err(self.error(
+                    field,
+                    format!("\"{other}\" is neither issuer, token_endpoint, par_endpoint nor an absolute URL"),
+                    "use \"issuer\" (FAPI 2.0, the default), \"token_endpoint\", \"par_endpoint\" or a URL",
+                ));
+            }
+        };
+        Ok(audience)
     }
 
     pub fn pack<'a>(&self, packs: &'a PackSet) -> Result<&'a Pack, ConfigError> {
@@ -484,7 +498,13 @@ impl LoadedProfile {
                 ));
             }
         };
-        let name = name.as_str().unwrap_or_default();
+        let Some(name) = name.as_str() else {
+            return Err(self.error(
+                field,
+                format!("must be a string, not {name}"),
+                format!("known packs: {}", packs.names()),
+            ));
+        };
         packs.find(name).ok_or_else(|| {
             self.error(
                 field,
@@ -532,11 +552,11 @@ impl LoadedProfile {
         apply_overrides(pack, &mut consent, overrides)?;
 
         let lifetime = p.signing.lifetime.unwrap_or(DEFAULT_LIFETIME);
-        if lifetime <= 0 {
+        if !(1..=MAX_LIFETIME).contains(&lifetime) {
             return Err(self.error(
                 "signing.lifetime",
-                "must be a positive number of seconds",
-                "e.g. lifetime = 300",
+                format!("{lifetime} is out of range: 1 to {MAX_LIFETIME} seconds"),
+                "e.g. lifetime = 300 (FAPI 2.0 allows at most 3600 for the request object; lint says so)",
             ));
         }
         let clock_skew = p.signing.clock_skew.unwrap_or(0);
@@ -552,7 +572,7 @@ impl LoadedProfile {
         {
             return Err(self.error("max_age", "must not be negative", "e.g. max_age = 3600"));
         }
-        Ok(ParSeed {
+        let seed = ParSeed {
             profile_name: self.name.clone(),
             client_id: p.client_id.clone(),
             endpoints: self.endpoints(embedded_base)?,
@@ -565,10 +585,18 @@ impl LoadedProfile {
             consent,
             lifetime,
             clock_skew,
-            assertion_audience: self.assertion_audience(),
+            assertion_audience: self.assertion_audience()?,
             request_typ: p.signing.typ.clone(),
             assertion_typ: p.signing.assertion_typ.clone(),
-        })
+        };
+        seed.assertion_aud().map_err(|e| {
+            self.error(
+                "signing.assertion_audience",
+                e,
+                "set the endpoint in the profile, or use \"issuer\"",
+            )
+        })?;
+        Ok(seed)
     }
 
     /// Loads the signing key: `--key`, then `signing.key_env`, then `signing.key`.
@@ -576,6 +604,15 @@ impl LoadedProfile {
         let alg = self.alg()?;
         let signing = &self.profile.signing;
         let kid = signing.kid.as_deref();
+        if kid.is_some_and(|k| k.trim().is_empty()) {
+            return Err(self.error("signing.kid", "is empty", "remove it (the default is the key's RFC 7638 thumbprint) or give the kid you registered"));
+        }
+        if signing.key_env.is_some()
+            && signing.key.as_deref().is_some_and(|k| !k.trim().is_empty())
+            && key_override.is_none()
+        {
+            return Err(self.error("signing.key_env", "both signing.key and signing.key_env are set", "keep one: a path in key, or the name of an environment variable holding the key in key_env"));
+        }
         let (material, origin) = if let Some(path) = key_override {
             (
                 read_key_file(path, Origin::Flag("--key".into()), "")?,
@@ -901,6 +938,81 @@ mod tests {
                 .hint
                 .contains("dc_id")
         );
+    }
+
+    fn local_with(from: &str, to: &str) -> LoadedProfile {
+        let text = BUILTIN_PROFILES[0].1.replace(from, to);
+        assert_ne!(text, BUILTIN_PROFILES[0].1, "{from} not in local.toml");
+        parse(&text, ProfileSource::File("p.toml".into()), "p").unwrap()
+    }
+
+    fn seed_error(loaded: &LoadedProfile) -> ConfigError {
+        loaded
+            .seed(
+                &PackSet::builtin(),
+                &Overrides::default(),
+                &default_embedded_base(),
+            )
+            .unwrap_err()
+    }
+
+    #[test]
+    fn out_of_range_and_misspelt_signing_values_name_their_line() {
+        let huge = local_with("lifetime = 300", "lifetime = 9223372036854775807");
+        let err = seed_error(&huge);
+        assert_eq!(err.field, "signing.lifetime");
+        assert!(matches!(err.origin, Origin::File { line: Some(_), .. }));
+        let typo = local_with(
+            "lifetime = 300",
+            "lifetime = 300\nassertion_audience = \"Issuer\"",
+        );
+        let err = seed_error(&typo);
+        assert_eq!(err.field, "signing.assertion_audience");
+        assert!(err.message.contains("Issuer"));
+        let literal = local_with(
+            "lifetime = 300",
+            "lifetime = 300\nassertion_audience = \"https://as.example/token\"",
+        );
+        let seed = literal
+            .seed(
+                &PackSet::builtin(),
+                &Overrides::default(),
+                &default_embedded_base(),
+            )
+            .unwrap();
+        assert_eq!(seed.assertion_aud().unwrap(), "https://as.example/token");
+        let pack = local_with("pack = \"my-account-access\"", "pack = 5");
+        assert!(seed_error(&pack).message.contains("must be a string"));
+    }
+
+    #[test]
+    fn token_endpoint_audience_needs_a_token_endpoint() {
+        let text = BUILTIN_PROFILES[2]
+            .1
+            .replace(
+                "assertion_audience = \"issuer\"",
+                "assertion_audience = \"token_endpoint\"",
+            )
+            .replace(
+                "token_endpoint = \"https://as1.sandbox.mya.ozoneapi.io/token\"\n",
+                "",
+            );
+        let loaded = parse(&text, ProfileSource::File("o.toml".into()), "o").unwrap();
+        let err = seed_error(&loaded);
+        assert_eq!(err.field, "signing.assertion_audience");
+        assert!(err.message.contains("no token_endpoint"), "{}", err.message);
+    }
+
+    #[test]
+    fn empty_kid_and_two_key_sources_are_refused() {
+        let err = local_with("alg = \"PS256\"", "alg = \"PS256\"\nkid = \"\"")
+            .signing_key(None)
+            .unwrap_err();
+        assert_eq!(err.field, "signing.kid");
+        let err = local_with("key = \"demo\"", "key = \"demo\"\nkey_env = \"X\"")
+            .signing_key(None)
+            .unwrap_err();
+        assert_eq!(err.field, "signing.key_env");
     }
 
     #[test]

@@ -124,7 +124,8 @@ pub fn request_claims(
         .iter()
         .any(|claim| claim == "iat")
     {
-        c.insert("iat".into(), nbf.into());
+        // The UAE guide: nbf = iat - 10, the skew backdating nbf only.
+        c.insert("iat".into(), now.as_second().into());
     }
     c.insert("response_type".into(), seed.response_type.clone().into());
     c.insert("code_challenge_method".into(), "S256".into());
@@ -382,7 +383,8 @@ pub(crate) mod tests {
         let t = build(&seed, &key(), now(), &mut StdRng::seed_from_u64(1)).unwrap();
         let c = &t.request.claims;
         assert_eq!(c["nbf"], now().as_second() - 10);
-        assert_eq!(c["iat"], c["nbf"]);
+        assert_eq!(c["iat"], now().as_second());
+        assert_eq!(c["exp"], now().as_second() - 10 + 300);
         assert_eq!(t.client_assertion.claims["iat"], now().as_second() - 10);
         let item = &c["authorization_details"][0];
         assert_eq!(

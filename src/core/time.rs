@@ -1,7 +1,7 @@
 //! Dates and times: RFC 3339, relative moments like "+30d", human renderings of NumericDates.
 
 use jiff::tz::TimeZone;
-use jiff::{Span, Timestamp, Unit};
+use jiff::{Span, Timestamp};
 
 /// A moment given either as an RFC 3339 timestamp or relative to now ("+30d", "+12h", "-1d").
 #[derive(Debug, Clone)]
@@ -66,12 +66,14 @@ pub fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
         .map_err(|_| format!("\"{text}\" is not a date like 2026-11-30"))
 }
 
+/// Whole seconds, truncated: what a NumericDate or a consent date can carry.
+pub fn whole_seconds(ts: Timestamp) -> Timestamp {
+    Timestamp::from_second(ts.as_second()).unwrap_or(ts)
+}
+
 /// RFC 3339 in UTC with whole seconds, as the consent APIs expect: 2026-11-30T23:59:59Z.
 pub fn rfc3339_seconds(ts: Timestamp) -> String {
-    ts.round(Unit::Second)
-        .unwrap_or(ts)
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    whole_seconds(ts).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 pub fn from_epoch(seconds: f64) -> Option<Timestamp> {
@@ -83,10 +85,7 @@ pub fn human(seconds: f64, now: Timestamp) -> String {
     let Some(ts) = from_epoch(seconds) else {
         return "out of range".into();
     };
-    let when = ts
-        .round(Unit::Second)
-        .unwrap_or(ts)
-        .strftime("%Y-%m-%d %H:%M:%S UTC");
+    let when = whole_seconds(ts).strftime("%Y-%m-%d %H:%M:%S UTC");
     let delta = ts.as_second() - now.as_second();
     let relative = if delta == 0 {
         "now".to_owned()
