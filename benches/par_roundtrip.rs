@@ -8,7 +8,7 @@ use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
 use consent_explorer::core::local_as::{Config, LocalAs, TrustedClient};
 use consent_explorer::core::par::{self, ClientOptions, Outcome};
-use consent_explorer::core::profile::{self, Endpoints, Overrides, ProfileSource};
+use consent_explorer::core::profile::{self, Endpoints, Overrides};
 use consent_explorer::core::request;
 use consent_explorer::core::tls::TlsMaterial;
 
@@ -28,20 +28,11 @@ fn main() {
         let key = SigningKey::generate(jsonwebtoken::Algorithm::PS256)
             .unwrap()
             .0;
-        let text = profile::BUILTIN_PROFILES
-            .iter()
-            .find(|(n, _)| *n == "local")
-            .unwrap()
-            .1;
-        let mut seed = profile::parse(text, ProfileSource::Builtin("local".into()), "local")
+        let mut seed = profile::builtin("local")
             .unwrap()
             .seed(&PackSet::builtin(), &Overrides::default(), "http://unused")
             .unwrap();
-        let client = TrustedClient {
-            client_id: seed.client_id.clone(),
-            redirect_uris: vec![seed.redirect_uri.clone()],
-            key: key.facts(),
-        };
+        let client = TrustedClient::of(&seed, &key);
         let server = LocalAs::start(Config::new(client, PackSet::builtin()), 0)
             .await
             .unwrap();

@@ -5,19 +5,14 @@
 
 use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
-use consent_explorer::core::profile::{self, Overrides, ParSeed, ProfileSource};
+use consent_explorer::core::profile::{self, Overrides, ParSeed};
 use consent_explorer::core::request;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::Algorithm;
 use std::hint::black_box;
 
 fn seed(name: &str) -> ParSeed {
-    let text = profile::BUILTIN_PROFILES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .unwrap()
-        .1;
-    profile::parse(text, ProfileSource::Builtin(name.into()), name)
+    profile::builtin(name)
         .unwrap()
         .seed(
             &PackSet::builtin(),

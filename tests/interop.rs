@@ -12,7 +12,7 @@ use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::jws;
 use consent_explorer::core::keys::SigningKey;
 use consent_explorer::core::local_as::{Config, LocalAs, TrustedClient};
-use consent_explorer::core::profile::{self, Endpoints, Overrides, ParSeed, ProfileSource};
+use consent_explorer::core::profile::{self, Endpoints, Overrides, ParSeed};
 use consent_explorer::core::request::{self, ParTicket};
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
@@ -94,12 +94,7 @@ fn start_oidc_provider(jwks_path: &Path) -> OidcProvider {
 }
 
 fn seed(endpoints: &Endpoints) -> ParSeed {
-    let text = profile::BUILTIN_PROFILES
-        .iter()
-        .find(|(n, _)| *n == "local")
-        .unwrap()
-        .1;
-    let mut seed = profile::parse(text, ProfileSource::Builtin("local".into()), "local")
+    let mut seed = profile::builtin("local")
         .unwrap()
         .seed(&PackSet::builtin(), &Overrides::default(), "http://unused")
         .unwrap();
@@ -461,6 +456,12 @@ async fn oidc_provider_and_the_embedded_server_agree() {
         ("embedded", Endpoints::embedded(embedded.issuer())),
     ];
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let target_for = |endpoints: &Endpoints| Target {
+        seed: seed(endpoints),
+        key: &key,
+        rs256: &rs256,
+        stranger: &stranger,
+    };
 
     let mut table = vec![format!(
         "{:<55} {:<17} {:<34} {}",
@@ -470,13 +471,7 @@ async fn oidc_provider_and_the_embedded_server_agree() {
     for case in cases() {
         let mut answers = Vec::new();
         for (name, endpoints) in &servers {
-            let target = Target {
-                seed: seed(endpoints),
-                key: &key,
-                rs256: &rs256,
-                stranger: &stranger,
-            };
-            let form = (case.build)(&target);
+            let form = (case.build)(&target_for(endpoints));
             let answer = post(&http, endpoints.par.as_deref().unwrap(), &form).await;
             let expected = if *name == "oidc-provider" {
                 case.oidc_provider
@@ -507,12 +502,7 @@ async fn oidc_provider_and_the_embedded_server_agree() {
 
     // A replayed client assertion: the same form twice; the second is refused by both.
     for (name, endpoints) in &servers {
-        let target = Target {
-            seed: seed(endpoints),
-            key: &key,
-            rs256: &rs256,
-            stranger: &stranger,
-        };
+        let target = target_for(endpoints);
         let form = Target::form(&target.ticket(&target.seed, &key));
         let url = endpoints.par.as_deref().unwrap();
         let first = post(&http, url, &form).await;

@@ -54,6 +54,20 @@ fn tree(value: &Value) -> BTreeSet<String> {
     out
 }
 
+/// `build --json` of the ozone-mya-sandbox profile with a fresh key, and the key's path.
+fn ozone_build(env: &common::TestEnv) -> (std::path::PathBuf, Value) {
+    let key = env.keygen("PS256", "portal.pem");
+    let ours = env.json(&[
+        "build",
+        "--profile",
+        "ozone-mya-sandbox",
+        "--key",
+        key.to_str().unwrap(),
+        "--json",
+    ]);
+    (key, ours)
+}
+
 fn keys(value: &Value) -> Vec<&str> {
     value
         .as_object()
@@ -70,15 +84,7 @@ fn ozone_profile_reproduces_the_portal_sample() {
     let (jar_header, jar, pk_header, pk) = (&blocks[0], &blocks[1], &blocks[2], &blocks[3]);
 
     let env = common::TestEnv::new();
-    let key = env.keygen("PS256", "portal.pem");
-    let ours = env.json(&[
-        "build",
-        "--profile",
-        "ozone-mya-sandbox",
-        "--key",
-        key.to_str().unwrap(),
-        "--json",
-    ]);
+    let (_, ours) = ozone_build(&env);
 
     assert_eq!(tree(&ours["request_header"]), tree(jar_header));
     assert_eq!(tree(&ours["assertion_header"]), tree(pk_header));
@@ -139,15 +145,7 @@ fn the_sample_itself_is_flagged_by_lint() {
     // The sample's JAR claims, re-signed with our key, linted against the Ozone profile:
     // claims without openid (error) and fractional times (warning) must be reported.
     let env = common::TestEnv::new();
-    let key = env.keygen("PS256", "portal.pem");
-    let ours = env.json(&[
-        "build",
-        "--profile",
-        "ozone-mya-sandbox",
-        "--key",
-        key.to_str().unwrap(),
-        "--json",
-    ]);
+    let (key, ours) = ozone_build(&env);
     let jar = &sample_blocks()[1];
     let header = ours["request_header"].to_string();
     let b64 = |s: &str| base64_url(s.as_bytes());

@@ -11,7 +11,7 @@ use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
 use consent_explorer::core::local_as::{Config, LocalAs, TrustedClient};
 use consent_explorer::core::par::{self, ClientOptions, Outcome};
-use consent_explorer::core::profile::{self, Overrides, ProfileSource};
+use consent_explorer::core::profile::{self, Overrides};
 use consent_explorer::core::request;
 use consent_explorer::core::tls::TlsMaterial;
 use jsonwebtoken::Algorithm;
@@ -223,12 +223,7 @@ fn local_as_in_the_foreground_serves_par_discovery_and_a_one_time_authorize() {
 }
 
 fn seed() -> profile::ParSeed {
-    let text = profile::BUILTIN_PROFILES
-        .iter()
-        .find(|(n, _)| *n == "local")
-        .unwrap()
-        .1;
-    profile::parse(text, ProfileSource::Builtin("local".into()), "local")
+    profile::builtin("local")
         .unwrap()
         .seed(&PackSet::builtin(), &Overrides::default(), "http://unused")
         .unwrap()
@@ -238,11 +233,7 @@ fn seed() -> profile::ParSeed {
 async fn the_embedded_server_refuses_replays_and_untrusted_keys() {
     let key = SigningKey::generate(Algorithm::PS256).unwrap().0;
     let mut seed = seed();
-    let client = TrustedClient {
-        client_id: seed.client_id.clone(),
-        redirect_uris: vec![seed.redirect_uri.clone()],
-        key: key.facts(),
-    };
+    let client = TrustedClient::of(&seed, &key);
     let server = LocalAs::start(Config::new(client, PackSet::builtin()), 0)
         .await
         .unwrap();

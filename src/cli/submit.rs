@@ -26,15 +26,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::Other(format!("cannot start the async runtime: {e}")))
 }
 
-/// The embedded server's view of a profile's client: its id, redirect_uri and public key.
-fn trusted_client(seed: &ParSeed, key: &SigningKey) -> TrustedClient {
-    TrustedClient {
-        client_id: seed.client_id.clone(),
-        redirect_uris: vec![seed.redirect_uri.clone()],
-        key: key.facts(),
-    }
-}
-
 fn bind_failed(port: u16, e: std::io::Error) -> Failure {
     Failure::Config(ConfigError::new(
         Origin::Flag("--port".into()),
@@ -67,7 +58,7 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
     let base = if loaded.profile.target == Target::Embedded {
         let nominal = loaded.seed(&packs, &overrides, &profile::default_embedded_base())?;
         let server = LocalAs::start(
-            Config::new(trusted_client(&nominal, &key), packs.clone()),
+            Config::new(TrustedClient::of(&nominal, &key), packs.clone()),
             0,
         )
         .await
@@ -305,7 +296,7 @@ pub fn local_as(args: &LocalAsArgs) -> Outcome {
         let key = loaded.signing_key(None)?;
         let base = format!("http://127.0.0.1:{}", args.port);
         let seed = loaded.seed(&packs, &profile::Overrides::default(), &base)?;
-        let client = trusted_client(&seed, &key);
+        let client = TrustedClient::of(&seed, &key);
         let mut config = Config::new(client, packs);
         config.par_status = args.par_status;
         let server = LocalAs::start(config, args.port)

@@ -20,9 +20,10 @@ use tokio::sync::oneshot;
 
 use super::consent::PackSet;
 use super::jws::{self, DecodedJwt};
-use super::keys::KeyFacts;
+use super::keys::{KeyFacts, SigningKey};
 use super::lint::{self, Finding, Refusal, Severity};
 use super::par::INTERACTION_HEADER;
+use super::profile::ParSeed;
 use super::request::CLIENT_ASSERTION_TYPE;
 
 /// The one client the server knows.
@@ -31,6 +32,17 @@ pub struct TrustedClient {
     pub client_id: String,
     pub redirect_uris: Vec<String>,
     pub key: KeyFacts,
+}
+
+impl TrustedClient {
+    /// The client of a profile: its client_id, redirect_uri and the public part of its key.
+    pub fn of(seed: &ParSeed, key: &SigningKey) -> TrustedClient {
+        TrustedClient {
+            client_id: seed.client_id.clone(),
+            redirect_uris: vec![seed.redirect_uri.clone()],
+            key: key.facts(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

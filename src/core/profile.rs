@@ -266,6 +266,12 @@ pub fn search_dirs() -> Vec<PathBuf> {
     dirs
 }
 
+/// A profile built into the binary, by name.
+pub fn builtin(name: &str) -> Option<LoadedProfile> {
+    let (name, text) = BUILTIN_PROFILES.iter().find(|(n, _)| *n == name)?;
+    parse(text, ProfileSource::Builtin((*name).into()), name).ok()
+}
+
 pub fn find(name: &str) -> Result<LoadedProfile, ConfigError> {
     if looks_like_path(name) {
         return load_file(Path::new(name));
@@ -276,8 +282,8 @@ pub fn find(name: &str) -> Result<LoadedProfile, ConfigError> {
             return load_file(&path);
         }
     }
-    if let Some((builtin, text)) = BUILTIN_PROFILES.iter().find(|(n, _)| *n == name) {
-        return parse(text, ProfileSource::Builtin((*builtin).into()), builtin);
+    if let Some(loaded) = builtin(name) {
+        return Ok(loaded);
     }
     let searched = search_dirs()
         .iter()
@@ -820,8 +826,7 @@ mod tests {
     use serde_json::json;
 
     fn builtin(name: &str) -> LoadedProfile {
-        let text = BUILTIN_PROFILES.iter().find(|(n, _)| *n == name).unwrap().1;
-        parse(text, ProfileSource::Builtin(name.into()), name).unwrap()
+        super::builtin(name).unwrap()
     }
 
     #[test]

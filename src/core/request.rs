@@ -268,7 +268,7 @@ impl<'a> BuildReport<'a> {
 pub(crate) mod tests {
     use super::*;
     use crate::core::consent::PackSet;
-    use crate::core::profile::{self, Overrides, ProfileSource};
+    use crate::core::profile::{self, Overrides};
     use jsonwebtoken::Algorithm;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
@@ -278,12 +278,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn seed(name: &str) -> ParSeed {
-        let text = profile::BUILTIN_PROFILES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .unwrap()
-            .1;
-        profile::parse(text, ProfileSource::Builtin(name.into()), name)
+        profile::builtin(name)
             .unwrap()
             .seed(
                 &PackSet::builtin(),
