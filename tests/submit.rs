@@ -130,6 +130,28 @@ fn network_problems_exit_3_with_what_to_check() {
         stderr(&human)
     );
 
+    // A server that accepts and never answers: a timeout, exit 3.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_issuer = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        if let Ok((stream, _)) = silent.accept() {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            drop(stream);
+        }
+    });
+    let profile = remote_profile(&env, &silent_issuer, "");
+    let out = env.run(&[
+        "submit",
+        "--profile",
+        &profile,
+        "--json",
+        "--timeout",
+        "0.5",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "timeout");
+
     let plain = remote_profile(&env, "http://as.example", "");
     let out = env.run(&["submit", "--profile", &plain, "--json"]);
     assert_eq!(out.status.code(), Some(3));
