@@ -105,33 +105,6 @@ async fn send(
 ) -> Result<Result<(Sent, ParExchange), NetworkError>, Failure> {
     let seed = loaded.seed(packs, overrides, base)?;
     let tls = loaded.tls()?;
-    let mut par_endpoint = seed.endpoints.par.clone();
-    let mut authorization_endpoint = seed.endpoints.authorization.clone();
-    if par_endpoint.is_none() {
-        let client = match par::http_client(&seed.endpoints.issuer, &tls, options) {
-            Ok(c) => c,
-            Err(e) => return Ok(Err(e)),
-        };
-        match par::discover(&client, &seed.endpoints.issuer, tls.identity_pem.is_some()).await {
-            Ok(found) => {
-                par_endpoint = found.par_endpoint;
-                authorization_endpoint = authorization_endpoint.or(found.authorization_endpoint);
-            }
-            Err(e) => return Ok(Err(e)),
-        }
-    }
-    let Some(par_endpoint) = par_endpoint else {
-        return Err(Failure::Config(ConfigError::new(
-            loaded.origin_of("par_endpoint"),
-            "par_endpoint",
-            "the profile has no par_endpoint and discovery names none",
-            "set par_endpoint in the profile",
-        )));
-    };
-    let client = match par::http_client(&par_endpoint, &tls, options) {
-        Ok(c) => c,
-        Err(e) => return Ok(Err(e)),
-    };
     let now = Timestamp::now();
     let ticket = request::build(&seed, key, now, &mut rand::rng()).map_err(|e| {
         Failure::Config(ConfigError::new(
@@ -142,22 +115,19 @@ async fn send(
         ))
     })?;
     let lint = request::lint_ticket(&ticket, &seed, key, packs, now);
-    let exchange = match par::send(&client, &par_endpoint, &ticket).await {
-        Ok(x) => x,
+    let delivery = match par::deliver(&seed.endpoints, &tls, options, &ticket).await {
+        Ok(d) => d,
         Err(e) => return Ok(Err(e)),
     };
-    let client_cert = tls.client_cert.clone();
-    Ok(Ok((
-        Sent {
-            seed,
-            ticket,
-            lint,
-            authorization_endpoint,
-            client_cert,
-            par_endpoint,
-        },
-        exchange,
-    )))
+    let sent = Sent {
+        seed,
+        ticket,
+        lint,
+        authorization_endpoint: delivery.authorization_endpoint,
+        client_cert: tls.client_cert.clone(),
+        par_endpoint: delivery.par_endpoint,
+    };
+    Ok(Ok((sent, delivery.exchange)))
 }
 
 fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {

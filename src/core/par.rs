@@ -543,6 +543,46 @@ pub async fn discover(
     })
 }
 
+/// Where a PAR went and what came back.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub par_endpoint: String,
+    pub authorization_endpoint: Option<String>,
+    pub exchange: ParExchange,
+}
+
+/// Sends a ticket to the profile's endpoints, reading them from discovery when the profile
+/// has no PAR endpoint. The CLI and the TUI both call this.
+pub async fn deliver(
+    endpoints: &super::profile::Endpoints,
+    tls: &TlsMaterial,
+    options: &ClientOptions,
+    ticket: &ParTicket,
+) -> Result<Delivery, NetworkError> {
+    let mut par_endpoint = endpoints.par.clone();
+    let mut authorization_endpoint = endpoints.authorization.clone();
+    if par_endpoint.is_none() {
+        let client = http_client(&endpoints.issuer, tls, options)?;
+        let found = discover(&client, &endpoints.issuer, tls.identity_pem.is_some()).await?;
+        par_endpoint = found.par_endpoint;
+        authorization_endpoint = authorization_endpoint.or(found.authorization_endpoint);
+    }
+    let par_endpoint = par_endpoint.ok_or_else(|| {
+        NetworkError::new(
+            NetworkErrorKind::Discovery,
+            "discovery names no pushed_authorization_request_endpoint",
+            "set par_endpoint in the profile",
+        )
+    })?;
+    let client = http_client(&par_endpoint, tls, options)?;
+    let exchange = send(&client, &par_endpoint, ticket).await?;
+    Ok(Delivery {
+        par_endpoint,
+        authorization_endpoint,
+        exchange,
+    })
+}
+
 /// authorization_endpoint?client_id=...&request_uri=... (RFC 9126 4).
 pub fn authorize_url(authorization_endpoint: &str, client_id: &str, request_uri: &str) -> String {
     match url::Url::parse(authorization_endpoint) {
