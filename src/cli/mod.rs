@@ -25,7 +25,7 @@ use crate::core::profile::Overrides;
 (Malaysia, UAE, any strict FAPI 2.0 server): a signed request object with authorization_details and \
 PKCE S256, and a private_key_jwt client assertion, decoded side by side, with a pre-flight lint that \
 says what a strict server would refuse and why.\n\nStart with `consent-explorer build --profile local`: \
-it needs no key and no network.",
+it needs no key and no network. Without a subcommand, the terminal UI opens on the `local` profile.",
     after_help = "Exit codes: 0 fine, 1 lint found errors or the server refused, 2 a local problem (profile, key, value), 3 a network or TLS problem."
 )]
 pub struct Cli {
@@ -35,6 +35,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open the terminal UI on a profile (the bare command opens it on `local`)
+    Tui(ProfileArg),
     /// Build both signed JWTs of a PAR and print them decoded, with the form body and lint
     Build(BuildArgs),
     /// Say what a strict FAPI 2.0 server would refuse (exit 1 on any error)
@@ -220,7 +222,8 @@ pub type Outcome = Result<ExitCode, Failure>;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        None => no_subcommand(),
+        None => return crate::tui::run("local"),
+        Some(Command::Tui(args)) => return crate::tui::run(&args.profile),
         Some(Command::Build(args)) => build::build(&args),
         Some(Command::Lint(args)) => build::lint(&args),
         Some(Command::Submit(args)) => submit::submit(&args),
@@ -243,14 +246,4 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn no_subcommand() -> Outcome {
-    use clap::CommandFactory;
-    let mut help = Cli::command();
-    eprintln!(
-        "The terminal UI is not part of this version yet; use a subcommand. To start:\n  consent-explorer build --profile local\n"
-    );
-    let _ = help.print_help();
-    Ok(ExitCode::from(2))
 }
