@@ -102,7 +102,7 @@ pub enum Message {
     Focus(Pane),
     Scroll(Pane, i32),
     Tick,
-    Delivered(Result<Delivery, NetworkError>),
+    Delivered(Box<Result<Delivery, NetworkError>>),
     Copied(Result<String, String>),
     /// A save, with the profile as written (so `e` edits the new file).
     Saved(Result<Box<LoadedProfile>, String>),
@@ -314,7 +314,7 @@ impl App {
                 Vec::new()
             }
             Message::Delivered(result) => {
-                self.request = match result {
+                self.request = match *result {
                     Ok(delivery) => {
                         self.notice = Some(match &delivery.exchange.outcome {
                             Outcome::Accepted { .. } => {

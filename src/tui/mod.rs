@@ -6,6 +6,9 @@ pub mod app;
 pub mod clipboard;
 pub mod view;
 
+#[cfg(test)]
+mod tests;
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -119,7 +122,7 @@ impl Shell {
                 let options = self.options.clone();
                 tokio::spawn(async move {
                     let result = par::deliver(&endpoints, &tls, &options, &ticket).await;
-                    let _ = tx.send(Message::Delivered(result));
+                    let _ = tx.send(Message::Delivered(Box::new(result)));
                 });
             }
             Effect::Copy { what, text } => {
