@@ -335,9 +335,15 @@ fn profiles_and_packs_are_listed_and_user_files_win() {
 #[test]
 fn the_bare_command_explains_itself() {
     let env = TestEnv::new();
+    // No TTY (a pipe, CI): a clear message and exit 2, not a panic in terminal setup.
     let out = env.run(&[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("consent-explorer build --profile local"));
+    assert!(
+        stderr(&out).contains("needs a terminal"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("panicked"));
     let help = env.run(&["--help"]);
     assert!(stdout(&help).contains("Exit codes"));
 }
