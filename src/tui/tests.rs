@@ -471,3 +471,12 @@ fn screens() {
     )))));
     snapshot("refused", refused.screen(160, 45));
 }
+
+#[test]
+fn readme_lists_every_key_of_the_help() {
+    let readme = include_str!("../../README.md");
+    for (key, does) in view::HELP {
+        let row = format!("| `{key}` | {does} |");
+        assert!(readme.contains(&row), "README lacks {row}");
+    }
+}
