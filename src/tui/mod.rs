@@ -260,7 +260,15 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
             _ = tokio::time::sleep(period.unwrap_or(Duration::from_secs(3600))), if period.is_some() => Message::Tick,
         };
         for effect in app.update(message) {
+            // The editor owns the terminal meanwhile: no reader may take its keystrokes.
+            let hands_over_terminal = matches!(effect, Effect::EditProfile);
+            if hands_over_terminal {
+                drop(std::mem::replace(&mut events, EventStream::new()));
+            }
             shell.run(effect, &mut app, &mut terminal).await;
+            if hands_over_terminal {
+                events = EventStream::new();
+            }
         }
     }
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
