@@ -543,6 +543,47 @@ pub async fn discover(
     })
 }
 
+/// Under TLS 1.3 a server that wants a client certificate refuses after the handshake, so the
+/// client sees either its alert or just a closed connection, whichever comes first. A closed
+/// https connection is named for what it most likely is, given whether a certificate was sent.
+fn closed_after_handshake(
+    error: NetworkError,
+    target: &str,
+    sent_certificate: bool,
+) -> NetworkError {
+    const CLOSED: [&str; 6] = [
+        "connection was not ready",
+        "connection closed before message completed",
+        "connection reset",
+        "broken pipe",
+        "close_notify",
+        "unexpected end of file",
+    ];
+    let closed =
+        error.kind == NetworkErrorKind::Other && CLOSED.iter().any(|c| error.message.contains(c));
+    if !closed || !target.starts_with("https://") {
+        return error;
+    }
+    let (message, hint) = if sent_certificate {
+        (
+            format!(
+                "the server closed the connection right after the TLS handshake ({})",
+                error.message
+            ),
+            "it likely does not trust the CLIENT certificate sent: check it is the one registered for this client, not expired, and issued by a CA the server accepts",
+        )
+    } else {
+        (
+            format!(
+                "the server closed the connection right after the TLS handshake, and no client certificate was sent ({})",
+                error.message
+            ),
+            "it most likely requires a CLIENT certificate (mutual TLS): set [tls] cert and key (or pkcs12) in the profile",
+        )
+    };
+    NetworkError::new(NetworkErrorKind::ClientCertificate, message, hint)
+}
+
 /// Where a PAR went and what came back.
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -563,7 +604,11 @@ pub async fn deliver(
     let mut authorization_endpoint = endpoints.authorization.clone();
     if par_endpoint.is_none() {
         let client = http_client(&endpoints.issuer, tls, options)?;
-        let found = discover(&client, &endpoints.issuer, tls.identity_pem.is_some()).await?;
+        let found = discover(&client, &endpoints.issuer, tls.identity_pem.is_some())
+            .await
+            .map_err(|e| {
+                closed_after_handshake(e, &endpoints.issuer, tls.identity_pem.is_some())
+            })?;
         par_endpoint = found.par_endpoint;
         authorization_endpoint = authorization_endpoint.or(found.authorization_endpoint);
     }
@@ -575,7 +620,9 @@ pub async fn deliver(
         )
     })?;
     let client = http_client(&par_endpoint, tls, options)?;
-    let exchange = send(&client, &par_endpoint, ticket).await?;
+    let exchange = send(&client, &par_endpoint, ticket)
+        .await
+        .map_err(|e| closed_after_handshake(e, &par_endpoint, tls.identity_pem.is_some()))?;
     Ok(Delivery {
         par_endpoint,
         authorization_endpoint,
@@ -651,6 +698,35 @@ mod tests {
             panic!()
         };
         assert!(explanation.contains("HTML page"));
+    }
+
+    #[test]
+    fn a_connection_closed_after_the_handshake_is_named() {
+        let closed = || {
+            NetworkError::new(
+                NetworkErrorKind::Other,
+                "request failed: connection was not ready",
+                "",
+            )
+        };
+        let named = closed_after_handshake(closed(), "https://as.example/par", false);
+        assert_eq!(named.kind, NetworkErrorKind::ClientCertificate);
+        assert!(named.hint.contains("requires a CLIENT certificate"));
+        let named = closed_after_handshake(closed(), "https://as.example/par", true);
+        assert!(named.hint.contains("does not trust the CLIENT certificate"));
+        assert_eq!(
+            closed_after_handshake(closed(), "http://127.0.0.1/par", false).kind,
+            NetworkErrorKind::Other
+        );
+        let refused = NetworkError::new(
+            NetworkErrorKind::ConnectionRefused,
+            "connection refused",
+            "",
+        );
+        assert_eq!(
+            closed_after_handshake(refused, "https://as.example/par", false).kind,
+            NetworkErrorKind::ConnectionRefused
+        );
     }
 
     #[test]
