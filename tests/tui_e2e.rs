@@ -45,8 +45,13 @@ impl Tmux {
             "-y",
             "45",
             &command,
+            // The same tmux command: the option is set before any key can reach the TUI.
+            ";",
+            "set-option",
+            "-g",
+            "set-clipboard",
+            "on",
         ]);
-        self.run(&["set-option", "-g", "set-clipboard", "on"]);
     }
 
     fn keys(&self, keys: &[&str]) {

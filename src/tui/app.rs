@@ -15,7 +15,7 @@ use crate::core::consent::{FieldValue, Kind, PackSet};
 use crate::core::keys::SigningKey;
 use crate::core::lint::{self, Finding};
 use crate::core::par::{Delivery, NetworkError, Outcome};
-use crate::core::profile::{self, LoadedProfile, ParSeed, ProfileEntry};
+use crate::core::profile::{self, LoadedProfile, ParSeed, ProfileEntry, ProfileSource};
 use crate::core::request::{self, ParTicket};
 use crate::core::tls::CertInfo;
 
@@ -107,6 +107,10 @@ pub enum Message {
     /// A save, with the profile as written (so `e` edits the new file).
     Saved(Result<Box<LoadedProfile>, String>),
     Profiles(Vec<ProfileEntry>),
+    /// A save found a profile of that name: the next Enter replaces it.
+    SaveExists(String),
+    /// Something to tell the user.
+    Notice(String),
     /// The shell loaded another profile, or reloaded this one.
     Loaded(Box<Result<Loaded, String>>),
 }
@@ -131,10 +135,19 @@ impl std::fmt::Debug for Loaded {
 #[derive(Clone)]
 pub enum Effect {
     Submit(Box<ParTicket>),
-    Copy { what: &'static str, text: String },
-    Save { name: String },
+    Copy {
+        what: &'static str,
+        text: String,
+    },
+    /// `replace`: the user confirmed replacing an existing profile of that name.
+    Save {
+        name: String,
+        replace: bool,
+    },
     ListProfiles,
-    Open { name: String },
+    Open {
+        name: String,
+    },
     EditProfile,
     SetMouse(bool),
     Quit,
@@ -145,7 +158,7 @@ impl std::fmt::Debug for Effect {
         match self {
             Effect::Submit(_) => write!(f, "Submit"),
             Effect::Copy { what, .. } => write!(f, "Copy({what})"),
-            Effect::Save { name } => write!(f, "Save({name})"),
+            Effect::Save { name, replace } => write!(f, "Save({name}, replace: {replace})"),
             Effect::ListProfiles => write!(f, "ListProfiles"),
             Effect::Open { name } => write!(f, "Open({name})"),
             Effect::EditProfile => write!(f, "EditProfile"),
@@ -177,8 +190,12 @@ pub struct App {
     pub spinner: usize,
     pub mouse: bool,
     pub quit: bool,
-    /// Enter on a picker entry with unsaved edits asks twice.
+    /// Enter on a picker entry, or e, with unsaved edits asks twice.
     discard_armed: bool,
+    /// The name a save may replace, once the user has been told it exists.
+    replace_armed: Option<String>,
+    /// Quit once the save asked for from the quit prompt succeeds.
+    quit_after_save: bool,
     clock: Box<dyn Fn() -> Timestamp + Send>,
     rng: Box<dyn RngCore + Send>,
 }
@@ -238,6 +255,8 @@ impl App {
             mouse: true,
             quit: false,
             discard_armed: false,
+            replace_armed: None,
+            quit_after_save: false,
             clock,
             rng,
         };
@@ -347,6 +366,11 @@ impl App {
                         self.notice = Some(format!("Saved to {}", saved.source.describe()));
                         self.profile = *saved;
                         self.overlay = Overlay::None;
+                        self.replace_armed = None;
+                        if self.quit_after_save {
+                            self.quit = true;
+                            return vec![Effect::Quit];
+                        }
                     }
                     Err(e) => {
                         if let Overlay::SaveAs { error, .. } = &mut self.overlay {
@@ -355,6 +379,19 @@ impl App {
                         self.notice = Some(format!("Not saved: {e}"));
                     }
                 }
+                Vec::new()
+            }
+            Message::SaveExists(name) => {
+                if let Overlay::SaveAs { error, .. } = &mut self.overlay {
+                    *error = Some(format!(
+                        "a profile named {name} exists: Enter again replaces it"
+                    ));
+                }
+                self.replace_armed = Some(name);
+                Vec::new()
+            }
+            Message::Notice(text) => {
+                self.notice = Some(text);
                 Vec::new()
             }
             Message::Profiles(entries) => {
@@ -397,8 +434,32 @@ impl App {
             self.move_cursor(delta.signum());
             return;
         }
+        let max = i32::from(self.content_lines(pane).saturating_sub(1));
         let s = &mut self.scroll[pane.index()];
-        *s = (i32::from(*s) + delta).clamp(0, 10_000) as u16;
+        *s = (i32::from(*s) + delta).clamp(0, max.max(0)) as u16;
+    }
+
+    /// About how many lines a pane holds (before wrapping), to bound its scrolling.
+    fn content_lines(&self, pane: Pane) -> u16 {
+        let json_lines =
+            |v: &Value| serde_json::to_string_pretty(v).map_or(0, |t| t.lines().count());
+        let lines = match (pane, &self.ticket) {
+            (Pane::Request, Some(t)) => {
+                json_lines(&t.request.header) + json_lines(&t.request.claims) + 2
+            }
+            (Pane::Assertion, Some(t)) => {
+                json_lines(&t.client_assertion.header) + json_lines(&t.client_assertion.claims) + 2
+            }
+            (Pane::Lint, _) => self.findings.len() * 4,
+            (Pane::Response, _) => match &self.request {
+                RequestState::Done(d) => {
+                    16 + d.exchange.headers.len() + d.exchange.body.pretty().lines().count()
+                }
+                _ => 4,
+            },
+            _ => 0,
+        };
+        u16::try_from(lines).unwrap_or(u16::MAX)
     }
 
     fn move_cursor(&mut self, step: i32) {
@@ -422,9 +483,9 @@ impl App {
         if !matches!(self.overlay, Overlay::None) {
             return self.on_overlay_key(key);
         }
-        if key.code != KeyCode::Enter {
-            self.discard_armed = false;
-        }
+        // A notice lasts until the next key; then the key hints come back.
+        self.notice = None;
+        let armed = std::mem::take(&mut self.discard_armed);
         match key.code {
             _ if ctrl(&key, 'c') => self.ask_quit(),
             KeyCode::Char('q') => self.ask_quit(),
@@ -489,7 +550,14 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('p') => vec![Effect::ListProfiles],
-            KeyCode::Char('e') => vec![Effect::EditProfile],
+            KeyCode::Char('e') => {
+                if self.dirty && !armed {
+                    self.discard_armed = true;
+                    self.notice = Some("Unsaved edits: e again discards them and opens $EDITOR; w saves them first".into());
+                    return Vec::new();
+                }
+                vec![Effect::EditProfile]
+            }
             KeyCode::Char('m') => {
                 self.mouse = !self.mouse;
                 self.notice = Some(if self.mouse {
@@ -557,6 +625,10 @@ impl App {
     }
 
     fn copy_request_uri(&mut self) -> Vec<Effect> {
+        if self.remaining() == Some(0) {
+            self.notice = Some("That request_uri expired: r pushes a fresh request".into());
+            return Vec::new();
+        }
         match self.accepted() {
             Some((_, uri)) => vec![Effect::Copy {
                 what: "request_uri",
@@ -570,6 +642,10 @@ impl App {
     }
 
     fn copy_authorize_url(&mut self) -> Vec<Effect> {
+        if self.remaining() == Some(0) {
+            self.notice = Some("That request_uri expired: r pushes a fresh request".into());
+            return Vec::new();
+        }
         match self.authorize_url() {
             Some(url) => vec![Effect::Copy {
                 what: "authorize URL",
@@ -622,6 +698,7 @@ impl App {
                     vec![Effect::Quit]
                 }
                 KeyCode::Char('w') => {
+                    self.quit_after_save = true;
                     self.overlay = Overlay::SaveAs {
                         input: Input::new(format!("{}-edited", self.profile.name)),
                         error: None,
@@ -656,21 +733,27 @@ impl App {
                         return Vec::new();
                     }
                     self.discard_armed = false;
-                    vec![Effect::Open {
-                        name: entry.name.clone(),
-                    }]
+                    // A file is opened by its path: the same name may also be built in.
+                    let name = match &entry.source {
+                        ProfileSource::File(path) => path.display().to_string(),
+                        ProfileSource::Builtin(name) => name.clone(),
+                    };
+                    vec![Effect::Open { name }]
                 }
                 _ => Vec::new(),
             },
             Overlay::SaveAs { input, error } => match key.code {
                 _ if close => {
                     self.overlay = Overlay::None;
+                    self.quit_after_save = false;
+                    self.replace_armed = None;
                     Vec::new()
                 }
                 KeyCode::Enter => {
                     let name = input.value().trim().to_owned();
                     if profile::valid_profile_name(&name) {
-                        vec![Effect::Save { name }]
+                        let replace = self.replace_armed.as_deref() == Some(name.as_str());
+                        vec![Effect::Save { name, replace }]
                     } else {
                         *error = Some("use letters, digits, . _ and - only".into());
                         Vec::new()
@@ -763,7 +846,10 @@ impl App {
                 self.edited();
             }
             Some(Row::Field(f)) if self.seed.pack.fields[f].kind == Kind::Enum => self.cycle(1),
-            _ => self.start_edit(),
+            _ => {
+                self.notice =
+                    Some("Enter edits this field; space toggles checklists and flags".into())
+            }
         }
     }
 

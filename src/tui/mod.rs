@@ -73,10 +73,12 @@ struct Shell {
 
 impl Shell {
     /// Loads a profile and its key, starting the in-process sandbox server when it is targeted.
+    /// Nothing of the running state changes unless the whole load succeeds.
     async fn load(&mut self, name: &str) -> Result<Loaded, ConfigError> {
         let loaded = profile::find(name)?;
         let key = loaded.signing_key(None)?;
-        let base = if loaded.profile.target == Target::Embedded {
+        let tls = loaded.tls()?;
+        let (server, base) = if loaded.profile.target == Target::Embedded {
             let nominal = loaded.seed(
                 &self.packs,
                 &Overrides::default(),
@@ -92,14 +94,13 @@ impl Shell {
                 )
             })?;
             let base = server.issuer().to_owned();
-            self.embedded = Some(server);
-            base
+            (Some(server), base)
         } else {
-            self.embedded = None;
-            profile::default_embedded_base()
+            (None, profile::default_embedded_base())
         };
         let seed = loaded.seed(&self.packs, &Overrides::default(), &base)?;
-        self.tls = loaded.tls()?;
+        self.embedded = server;
+        self.tls = tls;
         Ok(Loaded {
             client_cert: self.tls.client_cert.clone(),
             profile: loaded,
@@ -132,9 +133,13 @@ impl Shell {
                     .map(|how| format!("Copied the {what} to {how}"));
                 app.update(Message::Copied(result));
             }
-            Effect::Save { name } => {
+            Effect::Save { name, replace } => {
                 let result = match paths::user_profiles_dir() {
                     None => Err("no config directory (set CONSENT_EXPLORER_CONFIG_DIR)".to_owned()),
+                    Some(dir) if dir.join(format!("{name}.toml")).exists() && !replace => {
+                        app.update(Message::SaveExists(name));
+                        return;
+                    }
                     Some(dir) => {
                         let path = dir.join(format!("{name}.toml"));
                         profile::save(&app.profile.with_edits(&app.seed, &name), &path)
@@ -154,9 +159,9 @@ impl Shell {
             }
             Effect::EditProfile => {
                 let ProfileSource::File(path) = app.profile.source.clone() else {
-                    app.update(Message::Copied(Err(
-                        "a built-in profile has no file: save it first with w, then press e".into(),
-                    )));
+                    app.update(Message::Notice(
+                        "A built-in profile has no file: save it first with w, then press e".into(),
+                    ));
                     return;
                 };
                 let editor = std::env::var("VISUAL")
@@ -233,11 +238,19 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
     let theme = Theme::from_env();
     let bench_first_frame = std::env::var_os(FIRST_FRAME_ENV).is_some();
 
+    // ratatui's hook restores the terminal and then calls this one: mouse capture off too.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+        previous(info);
+    }));
     let mut terminal = ratatui::init();
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     let mut events = EventStream::new();
     let mut hits = HitAreas::default();
     let mut first_frame = None;
+    // One interval per tick period, kept across messages so keys do not delay the countdown.
+    let mut ticker: Option<(Duration, tokio::time::Interval)> = None;
     loop {
         if let Err(e) = terminal.draw(|frame| hits = view::draw(frame, &app, theme)) {
             app.quit = true;
@@ -248,6 +261,13 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
             break;
         }
         let period = app.tick_period();
+        if ticker.as_ref().map(|(p, _)| *p) != period {
+            ticker = period.map(|p| {
+                let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + p, p);
+                interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                (p, interval)
+            });
+        }
         let message = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => match to_message(event, &hits) {
@@ -257,7 +277,7 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
                 _ => break,
             },
             Some(message) = rx.recv() => message,
-            _ = tokio::time::sleep(period.unwrap_or(Duration::from_secs(3600))), if period.is_some() => Message::Tick,
+            _ = async { ticker.as_mut().expect("guarded by is_some").1.tick().await }, if ticker.is_some() => Message::Tick,
         };
         for effect in app.update(message) {
             // The editor owns the terminal meanwhile: no reader may take its keystrokes.

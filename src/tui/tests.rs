@@ -392,19 +392,133 @@ fn save_and_quit_protect_unsaved_edits() {
     }
     f.text("mine");
     let effects = f.key(KeyCode::Enter);
-    let [Effect::Save { name }] = effects.as_slice() else {
+    let [Effect::Save { name, replace }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
-    assert_eq!(name, "mine");
+    assert_eq!((name.as_str(), *replace), ("mine", false));
+    // The shell finds a profile of that name: the next Enter replaces it, knowingly.
+    f.app.update(Message::SaveExists("mine".into()));
+    let Overlay::SaveAs { error, .. } = &f.app.overlay else {
+        panic!()
+    };
+    assert!(
+        error
+            .as_deref()
+            .unwrap()
+            .contains("Enter again replaces it")
+    );
+    let effects = f.key(KeyCode::Enter);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Save { replace: true, .. }]),
+        "{effects:?}"
+    );
     f.app.update(Message::Saved(Err("disk full".into())));
     assert!(f.app.dirty, "a failed save keeps the edits marked");
-    let saved = profile::builtin("local").unwrap();
+    let mut saved = profile::builtin("local").unwrap();
+    saved.name = "mine".into();
     f.app.update(Message::Saved(Ok(Box::new(saved))));
     assert!(!f.app.dirty);
+    assert_eq!(
+        f.app.profile.name, "mine",
+        "the saved profile becomes the current one"
+    );
     assert!(matches!(
         f.key(KeyCode::Char('q')).as_slice(),
         [Effect::Quit]
     ));
+}
+
+#[test]
+fn saving_from_the_quit_prompt_quits_after_the_save() {
+    let mut f = Fixture::new("local");
+    f.go_to(Row::Userinfo(1));
+    f.key(KeyCode::Char(' '));
+    f.key(KeyCode::Char('q'));
+    f.key(KeyCode::Char('w'));
+    assert!(matches!(
+        f.key(KeyCode::Enter).as_slice(),
+        [Effect::Save { .. }]
+    ));
+    let effects = f.app.update(Message::Saved(Ok(Box::new(
+        profile::builtin("local").unwrap(),
+    ))));
+    assert!(matches!(effects.as_slice(), [Effect::Quit]));
+    assert!(f.app.quit);
+}
+
+#[test]
+fn e_asks_before_discarding_edits() {
+    let mut f = Fixture::new("local");
+    assert!(matches!(
+        f.key(KeyCode::Char('e')).as_slice(),
+        [Effect::EditProfile]
+    ));
+    f.go_to(Row::Userinfo(0));
+    f.key(KeyCode::Char(' '));
+    assert!(f.key(KeyCode::Char('e')).is_empty());
+    assert!(
+        f.app
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("e again discards")
+    );
+    assert!(matches!(
+        f.key(KeyCode::Char('e')).as_slice(),
+        [Effect::EditProfile]
+    ));
+    // Any other key in between disarms it.
+    f.key(KeyCode::Char('e'));
+    f.key(KeyCode::Down);
+    assert!(f.key(KeyCode::Char('e')).is_empty());
+}
+
+#[test]
+fn notices_last_one_key_and_expired_uris_are_not_copied() {
+    let mut f = Fixture::new("local");
+    f.key(KeyCode::Char('c'));
+    assert!(f.app.notice.is_some());
+    f.key(KeyCode::Down);
+    assert!(f.app.notice.is_none());
+    f.key(KeyCode::Char('s'));
+    f.app
+        .update(Message::Delivered(Box::new(Ok(accepted(start())))));
+    f.advance(91);
+    f.app.update(Message::Tick);
+    assert!(f.key(KeyCode::Char('c')).is_empty());
+    assert!(f.app.notice.as_deref().unwrap().contains("expired"));
+    assert!(f.key(KeyCode::Char('a')).is_empty());
+}
+
+#[test]
+fn scrolling_is_bounded_and_the_mouse_focuses_and_scrolls() {
+    let mut f = Fixture::new("local");
+    f.app.update(Message::Focus(Pane::Request));
+    assert_eq!(f.app.focus, Pane::Request);
+    for _ in 0..100 {
+        f.key(KeyCode::PageDown);
+    }
+    let lines = f
+        .app
+        .ticket
+        .as_ref()
+        .unwrap()
+        .request
+        .claims
+        .to_string()
+        .len();
+    let scrolled = f.app.scroll[1];
+    assert!(scrolled > 10 && (scrolled as usize) < lines, "{scrolled}");
+    f.app.update(Message::Scroll(Pane::Request, -3));
+    assert_eq!(f.app.scroll[1], scrolled - 3);
+    for _ in 0..100 {
+        f.key(KeyCode::PageUp);
+    }
+    assert_eq!(f.app.scroll[1], 0);
+    // The wheel over the editor moves its cursor.
+    let before = f.app.cursor;
+    f.app.update(Message::Scroll(Pane::Editor, 3));
+    assert_ne!(f.app.cursor, before);
 }
 
 #[test]
@@ -432,24 +546,39 @@ fn snapshot(name: &str, screen: String) {
 }
 
 #[test]
-fn screens() {
-    let mut my = Fixture::new("local");
-    snapshot("main_my_160x45", my.screen(160, 45));
+fn screen_main_my_and_uae() {
+    snapshot("main_my_160x45", Fixture::new("local").screen(160, 45));
     snapshot("main_uae_160x45", Fixture::new("local-uae").screen(160, 45));
+}
+
+#[test]
+fn screen_narrow_and_too_small() {
+    let my = Fixture::new("local");
     snapshot("narrow_80x24", my.screen(80, 24));
     snapshot("too_small", my.screen(50, 10));
+}
 
+#[test]
+fn screen_help() {
+    let mut my = Fixture::new("local");
     my.key(KeyCode::Char('?'));
     snapshot("help", my.screen(160, 45));
-    my.key(KeyCode::Esc);
+}
 
-    let row = my.field_row("dc_id");
+#[test]
+fn screen_editing_with_an_error() {
+    let mut my = Fixture::new("local");
+    let row = my.field_row("expiration");
     my.go_to(row);
     my.key(KeyCode::Enter);
     my.text("!");
+    my.key(KeyCode::Enter);
     snapshot("editing", my.screen(160, 45));
-    my.key(KeyCode::Esc);
+}
 
+#[test]
+fn screen_sending_and_countdown() {
+    let mut my = Fixture::new("local");
     my.key(KeyCode::Char('s'));
     snapshot("sending", my.screen(160, 45));
     my.app
@@ -457,7 +586,10 @@ fn screens() {
     my.advance(75);
     my.app.update(Message::Tick);
     snapshot("accepted_countdown", my.screen(160, 45));
+}
 
+#[test]
+fn screen_refused_and_confirm_submit() {
     let mut refused = Fixture::new("local");
     refused.key(KeyCode::Char('s'));
     refused.app.update(Message::Delivered(Box::new(Ok(delivery(
@@ -470,6 +602,17 @@ fn screens() {
         start(),
     )))));
     snapshot("refused", refused.screen(160, 45));
+    refused.app.seed.consent.insert(
+        "expiration".into(),
+        FieldValue::Json(json!("2020-01-01T00:00:00Z")),
+    );
+    refused.key(KeyCode::Char('s'));
+    let screen = refused.screen(160, 45);
+    assert!(
+        screen.contains("Send it anyway? y sends"),
+        "the question must show"
+    );
+    snapshot("confirm_submit", screen);
 }
 
 #[test]

@@ -84,21 +84,29 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) -> HitAreas {
     let area = frame.area();
     let mut hits = HitAreas::default();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let question = match app.overlay {
+            Overlay::ConfirmQuit => {
+                "\nUnsaved edits: y quits and loses them, any other key goes back."
+            }
+            _ => "",
+        };
         let text = format!(
-            "Terminal too small: {}x{}.\nconsent-explorer needs at least {MIN_WIDTH}x{MIN_HEIGHT} (160x45 shows everything at once).\nEnlarge the window, or press q to quit.",
+            "Terminal too small: {}x{}.\nconsent-explorer needs at least {MIN_WIDTH}x{MIN_HEIGHT} (160x45 shows everything at once).\nEnlarge the window, or press q to quit.{question}",
             area.width, area.height
         );
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return hits;
     }
+    let wide = area.width >= WIDE.0 && area.height >= WIDE.1;
+    let header_height = if wide { 2 } else { 3 };
     let [header, body, footer] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(header_height),
         Constraint::Min(5),
         Constraint::Length(1),
     ])
     .areas(area);
     draw_header(frame, app, theme, header);
-    if area.width >= WIDE.0 && area.height >= WIDE.1 {
+    if wide {
         let [top, bottom] =
             Layout::vertical([Constraint::Min(10), Constraint::Length(13)]).areas(body);
         let [editor, jar, assertion] = Layout::horizontal([
@@ -181,7 +189,10 @@ fn draw_header(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 .unwrap_or_else(|| "(from discovery)".into()),
         ),
     ]);
-    frame.render_widget(Paragraph::new(vec![line1, line2]), area);
+    frame.render_widget(
+        Paragraph::new(vec![line1, line2]).wrap(Wrap { trim: false }),
+        area,
+    );
 }
 
 fn block(app: &App, theme: Theme, pane: Pane, extra: &str) -> Block<'static> {
@@ -258,8 +269,27 @@ fn value_text(value: Option<&FieldValue>) -> String {
     }
 }
 
+/// Words of `text` in lines of at most `width` characters, each indented by `indent`.
+fn wrapped(text: &str, width: usize, indent: &str) -> Vec<String> {
+    let room = width.saturating_sub(indent.chars().count()).max(10);
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = lines.last_mut().expect("never empty");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > room {
+            lines.push(word.to_owned());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines.into_iter().map(|l| format!("{indent}{l}")).collect()
+}
+
 fn draw_editor(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let seed = &app.seed;
+    let width = area.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
     let mut cursor_line = 0;
     for (i, row) in app.rows.iter().enumerate() {
@@ -350,12 +380,16 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
         };
         match editing {
             Some(edit) => {
+                let value: Vec<char> = edit.input.value().chars().collect();
+                let at = edit.input.visual_cursor().min(value.len());
+                let before: String = value[..at].iter().collect();
+                let after: String = value[at..].iter().collect();
+                let typed = theme.fg(Color::Yellow).add_modifier(Modifier::BOLD);
                 lines.push(Line::from(vec![
                     Span::styled(format!("{mark}{label}: "), style),
-                    Span::styled(
-                        format!("{}▏", edit.input.value()),
-                        theme.fg(Color::Yellow).add_modifier(Modifier::BOLD),
-                    ),
+                    Span::styled(before, typed),
+                    Span::styled("▏", typed),
+                    Span::styled(after, typed),
                 ]));
                 let help = edit
                     .error
@@ -366,7 +400,11 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 } else {
                     theme.dim()
                 };
-                lines.push(Line::styled(format!("    {help}"), help_style));
+                lines.extend(
+                    wrapped(&help, width, "    ")
+                        .into_iter()
+                        .map(|l| Line::styled(l, help_style)),
+                );
             }
             None => {
                 lines.push(Line::from(vec![
@@ -374,7 +412,11 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
                     Span::styled(value, style.add_modifier(Modifier::BOLD)),
                 ]));
                 if let Some(hint) = hint {
-                    lines.push(Line::styled(format!("    {hint}"), theme.dim()));
+                    lines.extend(
+                        wrapped(&hint, width, "    ")
+                            .into_iter()
+                            .map(|l| Line::styled(l, theme.dim())),
+                    );
                 }
             }
         }
@@ -605,8 +647,12 @@ fn response_text(app: &App, theme: Theme) -> Text<'static> {
 fn draw_footer(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let line = match &app.notice {
         Some(n) => Line::styled(n.clone(), theme.fg(Color::Yellow)),
-        None => Line::styled(
+        None if area.width >= 130 => Line::styled(
             "↑↓ move  space toggle  ◂▸ choose  enter edit  s submit  c/a/y copy  w save  p profiles  e $EDITOR  tab pane  ? help  q quit",
+            theme.dim(),
+        ),
+        None => Line::styled(
+            "↑↓ space ◂▸ enter edit  s submit  c copy  w save  1-5 panes  ? all keys  q quit",
             theme.dim(),
         ),
     };
@@ -625,7 +671,10 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 pub const HELP: &[(&str, &str)] = &[
-    ("↑ ↓  j k", "move in the editor; scroll other panes"),
+    (
+        "↑ ↓  j k",
+        "move in the editor (and in the profile list); scroll other panes",
+    ),
     ("space", "toggle a permission, claim or flag"),
     ("◂ ▸  h l", "choose the value of a selector"),
     (
@@ -642,10 +691,14 @@ pub const HELP: &[(&str, &str)] = &[
     ("w", "save the edits as a profile"),
     ("p", "pick another profile"),
     ("e", "open the profile in $EDITOR, then reload it"),
-    ("tab, 1-5", "focus a pane (tabs on small terminals)"),
+    (
+        "tab, shift-tab, 1-5",
+        "focus a pane (tabs on small terminals)",
+    ),
+    ("mouse", "click focuses a pane, the wheel scrolls it"),
     ("pgup pgdn", "scroll"),
     ("m", "mouse capture on/off (off lets you select text)"),
-    ("? / esc", "this help / close"),
+    ("?, F1 / esc", "this help / close"),
     ("q, ctrl-c", "quit (asks when edits are unsaved)"),
 ];
 
@@ -662,7 +715,7 @@ fn draw_overlay(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
                     ])
                 })
                 .collect(),
-            84,
+            90,
             HELP.len() as u16 + 2,
         ),
         Overlay::ConfirmSubmit => (
@@ -674,7 +727,7 @@ fn draw_overlay(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 )),
                 Line::raw("Send it anyway? y sends, any other key goes back."),
             ],
-            64,
+            80,
             4,
         ),
         Overlay::ConfirmQuit => (
@@ -682,7 +735,7 @@ fn draw_overlay(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
             vec![Line::raw(
                 "Quit and lose the edits? y quits, w saves first, any other key goes back.",
             )],
-            80,
+            84,
             3,
         ),
         Overlay::Picker { entries, selected } => (
@@ -726,8 +779,8 @@ fn draw_overlay(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
                     },
                 ),
             ],
-            70,
-            4,
+            90,
+            5,
         ),
     };
     let rect = centered(area, width, height);
