@@ -269,6 +269,23 @@ fn value_text(value: Option<&FieldValue>) -> String {
     }
 }
 
+/// A checklist line: `[x] value  description`.
+fn check_line(
+    mark: &str,
+    on: bool,
+    value: &crate::core::consent::ValueDesc,
+    style: Style,
+    theme: Theme,
+) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(
+            format!("{mark}[{}] {}", if on { "x" } else { " " }, value.value),
+            style,
+        ),
+        Span::styled(format!("  {}", value.description), theme.dim()),
+    ])
+}
+
 /// Words of `text` in lines of at most `width` characters, each indented by `indent`.
 fn wrapped(text: &str, width: usize, indent: &str) -> Vec<String> {
     let room = width.saturating_sub(indent.chars().count()).max(10);
@@ -343,13 +360,7 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 let field = &seed.pack.fields[*f];
                 let desc = &field.values[*v];
                 let on = matches!(seed.consent.get(&field.id), Some(FieldValue::Json(Value::Array(a))) if a.iter().any(|x| x.as_str() == Some(desc.value.as_str())));
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        format!("{mark}[{}] {}", if on { "x" } else { " " }, desc.value),
-                        style,
-                    ),
-                    Span::styled(format!("  {}", desc.description), theme.dim()),
-                ]));
+                lines.push(check_line(mark, on, desc, style, theme));
                 continue;
             }
             Row::Scope => ("scope".into(), seed.scope.clone(), None),
@@ -368,13 +379,7 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
                     ));
                 }
                 let on = seed.userinfo_claims.contains(&claim.value);
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        format!("{mark}[{}] {}", if on { "x" } else { " " }, claim.value),
-                        style,
-                    ),
-                    Span::styled(format!("  {}", claim.description), theme.dim()),
-                ]));
+                lines.push(check_line(mark, on, claim, style, theme));
                 continue;
             }
         };
