@@ -214,8 +214,8 @@ fn block(app: &App, theme: Theme, pane: Pane, extra: &str) -> Block<'static> {
 
 fn draw_pane(frame: &mut Frame, app: &App, theme: Theme, pane: Pane, area: Rect) {
     let scroll = app.scroll[PANES.iter().position(|p| *p == pane).unwrap_or(0)];
-    match pane {
-        Pane::Editor => draw_editor(frame, app, theme, area),
+    let (text, extra) = match pane {
+        Pane::Editor => return draw_editor(frame, app, theme, area),
         Pane::Request | Pane::Assertion => {
             let jwt = app.ticket.as_ref().map(|t| {
                 if pane == Pane::Request {
@@ -229,36 +229,21 @@ fn draw_pane(frame: &mut Frame, app: &App, theme: Theme, pane: Pane, area: Rect)
                 (None, Some(e)) => Text::styled(format!("Cannot build: {e}"), theme.fg(Color::Red)),
                 (None, None) => Text::raw(""),
             };
-            frame.render_widget(
-                Paragraph::new(text)
-                    .wrap(Wrap { trim: false })
-                    .block(block(app, theme, pane, ""))
-                    .scroll((scroll, 0)),
-                area,
-            );
+            (text, String::new())
         }
-        Pane::Lint => {
-            let text = lint_text(app, theme);
-            let extra = format!(": {}", crate::core::lint::summary(&app.findings));
-            frame.render_widget(
-                Paragraph::new(text)
-                    .wrap(Wrap { trim: false })
-                    .block(block(app, theme, pane, &extra))
-                    .scroll((scroll, 0)),
-                area,
-            );
-        }
-        Pane::Response => {
-            let text = response_text(app, theme);
-            frame.render_widget(
-                Paragraph::new(text)
-                    .wrap(Wrap { trim: false })
-                    .block(block(app, theme, pane, ""))
-                    .scroll((scroll, 0)),
-                area,
-            );
-        }
-    }
+        Pane::Lint => (
+            lint_text(app, theme),
+            format!(": {}", crate::core::lint::summary(&app.findings)),
+        ),
+        Pane::Response => (response_text(app, theme), String::new()),
+    };
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: false })
+            .block(block(app, theme, pane, &extra))
+            .scroll((scroll, 0)),
+        area,
+    );
 }
 
 fn value_text(value: Option<&FieldValue>) -> String {
