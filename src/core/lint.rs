@@ -191,20 +191,9 @@ fn scope_has_openid(jwt: &DecodedJwt) -> bool {
         .is_some_and(|s| s.split_whitespace().any(|v| v == "openid"))
 }
 
-fn is_loopback(url: &str) -> bool {
-    match url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-        None => false,
-    }
-}
-
 fn is_https_or_loopback(url: &str) -> bool {
-    url.starts_with("https://") || is_loopback(url)
+    url.starts_with("https://")
+        || url::Url::parse(url).is_ok_and(|u| super::par::is_loopback_url(&u))
 }
 
 /// The pack whose rules apply: the item's type if known, else the deployment's.

@@ -283,13 +283,6 @@ pub enum Outcome {
 }
 
 impl ParExchange {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
     /// Notes worth showing: a non-201 success, an interaction id not echoed, a clock apart.
     pub fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();

@@ -47,7 +47,8 @@ impl Pane {
         }
     }
 
-    fn index(self) -> usize {
+    /// Position among PANES: the tab number less one, and the scroll slot.
+    pub fn index(self) -> usize {
         PANES.iter().position(|p| *p == self).unwrap_or(0)
     }
 }

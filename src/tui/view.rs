@@ -135,7 +135,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) -> HitAreas {
             .enumerate()
             .map(|(i, p)| format!("{} {}", i + 1, p.title()))
             .collect();
-        let selected = PANES.iter().position(|p| *p == app.focus).unwrap_or(0);
+        let selected = app.focus.index();
         frame.render_widget(
             Tabs::new(titles)
                 .select(selected)
@@ -196,7 +196,7 @@ fn draw_header(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
 }
 
 fn block(app: &App, theme: Theme, pane: Pane, extra: &str) -> Block<'static> {
-    let index = PANES.iter().position(|p| *p == pane).unwrap_or(0) + 1;
+    let index = pane.index() + 1;
     let focused = app.focus == pane;
     let style = if focused {
         theme.fg(Color::Cyan).add_modifier(Modifier::BOLD)
@@ -213,7 +213,7 @@ fn block(app: &App, theme: Theme, pane: Pane, extra: &str) -> Block<'static> {
 }
 
 fn draw_pane(frame: &mut Frame, app: &App, theme: Theme, pane: Pane, area: Rect) {
-    let scroll = app.scroll[PANES.iter().position(|p| *p == pane).unwrap_or(0)];
+    let scroll = app.scroll[pane.index()];
     let (text, extra) = match pane {
         Pane::Editor => return draw_editor(frame, app, theme, area),
         Pane::Request | Pane::Assertion => {
