@@ -130,6 +130,32 @@ fn profile(env: &TestEnv, name: &str, issuer: &str, tls: &str) -> String {
         .to_owned()
 }
 
+/// `submit --profile P --json EXTRA...` with `vars` set; the exit code must be `code`.
+/// Returns the JSON answer and stderr.
+fn submit_json(
+    env: &TestEnv,
+    profile: &str,
+    extra: &[&str],
+    vars: &[(&str, &str)],
+    code: i32,
+) -> (Value, String) {
+    let out = env
+        .std_cmd()
+        .args(["submit", "--profile", profile, "--json"])
+        .args(extra)
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    (json(&out), stderr(&out))
+}
+
 fn json(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|_| panic!("not JSON: {}{}", stdout(out), stderr(out)))
@@ -151,21 +177,7 @@ async fn mutual_tls_presents_the_identity_and_names_each_failure() {
         &issuer,
         "cert = \"client.pem\"\nkey = \"client.key\"\nca = \"ca.pem\"",
     );
-    let run = |args: Vec<String>| env.cmd().args(args).output().unwrap();
-    let out = run(vec![
-        "submit".into(),
-        "--profile".into(),
-        full.clone(),
-        "--json".into(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let doc = json(&out);
+    let (doc, _) = submit_json(&env, &full, &[], &[], 0);
     assert_eq!(
         doc["body"]["client_certificate"],
         "CN=consent-explorer test client"
@@ -184,7 +196,7 @@ async fn mutual_tls_presents_the_identity_and_names_each_failure() {
             .unwrap()
             .x5t_s256
     );
-    let human = run(vec!["submit".into(), "--profile".into(), full]);
+    let human = env.run(&["submit", "--profile", &full]);
     assert!(
         stdout(&human).contains("Client certificate: subject CN=consent-explorer test client"),
         "{}",
@@ -213,21 +225,9 @@ async fn mutual_tls_presents_the_identity_and_names_each_failure() {
         &issuer,
         "pkcs12 = \"client.p12\"\npkcs12_password_env = \"TEST_P12_PASSWORD\"\nca = \"ca.pem\"",
     );
-    let out = env
-        .cmd()
-        .args(["submit", "--profile", &p12, "--json"])
-        .env("TEST_P12_PASSWORD", "s3cret")
-        .output()
-        .unwrap();
+    let (doc, _) = submit_json(&env, &p12, &[], &[("TEST_P12_PASSWORD", "s3cret")], 0);
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert_eq!(
-        json(&out)["body"]["client_certificate"],
+        doc["body"]["client_certificate"],
         "CN=consent-explorer test client"
     );
     let wrong = env
@@ -241,32 +241,14 @@ async fn mutual_tls_presents_the_identity_and_names_each_failure() {
 
     // No client certificate: the server refuses the handshake: exit 3, says which side.
     let no_identity = profile(&env, "no-identity", &issuer, "ca = \"ca.pem\"");
-    let out = run(vec![
-        "submit".into(),
-        "--profile".into(),
-        no_identity.clone(),
-        "--json".into(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let doc = json(&out);
+    let (doc, _) = submit_json(&env, &no_identity, &[], &[], 3);
     assert_eq!(doc["kind"], "client_certificate", "{doc}");
     // Under TLS 1.3 the refusal comes after the handshake: the alert or a closed connection,
     // whichever the client sees first; both are named the same. Run it a few times.
     assert!(doc["hint"].as_str().unwrap().contains("CLIENT certificate"));
     for _ in 0..5 {
-        let out = run(vec![
-            "submit".into(),
-            "--profile".into(),
-            no_identity.clone(),
-            "--json".into(),
-        ]);
-        assert_eq!(json(&out)["kind"], "client_certificate", "{}", stdout(&out));
+        let (doc, _) = submit_json(&env, &no_identity, &[], &[], 3);
+        assert_eq!(doc["kind"], "client_certificate", "{doc}");
     }
 
     // The server's certificate is not trusted without the CA: exit 3, names the server side.
@@ -276,20 +258,7 @@ async fn mutual_tls_presents_the_identity_and_names_each_failure() {
         &issuer,
         "cert = \"client.pem\"\nkey = \"client.key\"",
     );
-    let out = run(vec![
-        "submit".into(),
-        "--profile".into(),
-        no_ca.clone(),
-        "--json".into(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let doc = json(&out);
+    let (doc, _) = submit_json(&env, &no_ca, &[], &[], 3);
     assert_eq!(doc["kind"], "server_certificate", "{doc}");
     assert!(
         doc["hint"]
@@ -298,21 +267,8 @@ async fn mutual_tls_presents_the_identity_and_names_each_failure() {
             .contains("SERVER's certificate")
     );
     // --insecure accepts it, with a warning.
-    let out = run(vec![
-        "submit".into(),
-        "--profile".into(),
-        no_ca,
-        "--json".into(),
-        "--insecure".into(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(stderr(&out).contains("NOT verified"));
+    let (_, warnings) = submit_json(&env, &no_ca, &["--insecure"], &[], 0);
+    assert!(warnings.contains("NOT verified"), "{warnings}");
 
     // An encrypted TLS key is explained, not skipped silently.
     env.write(
@@ -325,7 +281,7 @@ async fn mutual_tls_presents_the_identity_and_names_each_failure() {
         &issuer,
         "cert = \"client.pem\"\nkey = \"enc.key\"\nca = \"ca.pem\"",
     );
-    let out = run(vec!["submit".into(), "--profile".into(), enc]);
+    let out = env.run(&["submit", "--profile", &enc]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("encrypted"), "{}", stderr(&out));
 }
