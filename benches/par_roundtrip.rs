@@ -8,8 +8,9 @@ use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
 use consent_explorer::core::local_as::{Config, LocalAs, TrustedClient};
 use consent_explorer::core::par::{self, ClientOptions, Outcome};
-use consent_explorer::core::profile::{self, Endpoints, Overrides};
+use consent_explorer::core::profile::{self};
 use consent_explorer::core::request;
+use consent_explorer::core::request::{Endpoints, Overrides};
 use consent_explorer::core::tls::TlsMaterial;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

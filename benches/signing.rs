@@ -5,8 +5,9 @@
 
 use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
-use consent_explorer::core::profile::{self, Overrides, ParSeed};
+use consent_explorer::core::profile::{self};
 use consent_explorer::core::request;
+use consent_explorer::core::request::{Overrides, ParSeed};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::Algorithm;
 use std::hint::black_box;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
-use consent_explorer::core::profile::{self, Overrides};
+use consent_explorer::core::profile::{self};
+use consent_explorer::core::request::Overrides;
 use consent_explorer::tui::app::{App, Loaded, Message, Row};
 use consent_explorer::tui::view::{self, Theme};
 use criterion::{Criterion, criterion_group, criterion_main};

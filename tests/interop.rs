@@ -12,8 +12,9 @@ use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::jws;
 use consent_explorer::core::keys::SigningKey;
 use consent_explorer::core::local_as::{Config, LocalAs, TrustedClient};
-use consent_explorer::core::profile::{self, Endpoints, Overrides, ParSeed};
+use consent_explorer::core::profile::{self};
 use consent_explorer::core::request::{self, ParTicket};
+use consent_explorer::core::request::{Endpoints, Overrides, ParSeed};
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 

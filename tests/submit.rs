@@ -11,8 +11,9 @@ use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
 use consent_explorer::core::local_as::{Config, LocalAs, TrustedClient};
 use consent_explorer::core::par::{self, ClientOptions, Outcome};
-use consent_explorer::core::profile::{self, Overrides};
+use consent_explorer::core::profile::{self};
 use consent_explorer::core::request;
+use consent_explorer::core::request::{Endpoints, Overrides};
 use consent_explorer::core::tls::TlsMaterial;
 use jsonwebtoken::Algorithm;
 use serde_json::Value;
@@ -244,7 +245,7 @@ fn local_as_in_the_foreground_serves_par_discovery_and_a_one_time_authorize() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
-fn seed() -> profile::ParSeed {
+fn seed() -> consent_explorer::core::request::ParSeed {
     profile::builtin("local")
         .unwrap()
         .seed(&PackSet::builtin(), &Overrides::default(), "http://unused")
@@ -259,7 +260,7 @@ async fn the_embedded_server_refuses_replays_and_untrusted_keys() {
     let server = LocalAs::start(Config::new(client, PackSet::builtin()), 0)
         .await
         .unwrap();
-    seed.endpoints = profile::Endpoints::embedded(server.issuer());
+    seed.endpoints = Endpoints::embedded(server.issuer());
     let par_url = format!("{}/par", server.issuer());
     let http =
         par::http_client(&par_url, &TlsMaterial::default(), &ClientOptions::default()).unwrap();

@@ -13,8 +13,10 @@ use crate::core::jws::{self, DecodedJwt};
 use crate::core::keys::SigningKey;
 use crate::core::lint::{self, Finding};
 use crate::core::paths;
-use crate::core::profile::{self, LoadedProfile, Overrides, ParSeed};
-use crate::core::request::{self, BuildReport, ParTicket};
+use crate::core::profile::{self, LoadedProfile};
+use crate::core::request::{self, Overrides, ParSeed, ParTicket};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// Everything a build needs, from a profile name and the command-line overrides.
 pub struct Prepared {
@@ -46,7 +48,7 @@ fn build_ticket(p: &Prepared, now: Timestamp) -> Result<(ParTicket, Vec<Finding>
             "check the profile's values",
         ))
     })?;
-    let findings = request::lint_ticket(&ticket, &p.seed, &p.key, &p.packs, now);
+    let findings = lint::lint_ticket(&ticket, &p.seed, &p.key, &p.packs, now);
     Ok((ticket, findings))
 }
 
@@ -236,4 +238,40 @@ fn lint_foreign(
         form_client_id: None,
     };
     Ok((lint::lint(&subject, &ctx), notes))
+}
+
+/// The `build --json` document: a contract scripts rely on.
+#[derive(Debug, Serialize)]
+struct BuildReport<'a> {
+    pub request: &'a str,
+    pub client_assertion: &'a str,
+    pub code_verifier: &'a str,
+    pub form: Map<String, Value>,
+    pub interaction_id: &'a str,
+    pub request_header: &'a Value,
+    pub request_claims: &'a Value,
+    pub assertion_header: &'a Value,
+    pub assertion_claims: &'a Value,
+    pub lint: &'a [Finding],
+}
+
+impl<'a> BuildReport<'a> {
+    fn new(ticket: &'a ParTicket, lint: &'a [Finding]) -> Self {
+        BuildReport {
+            request: &ticket.request.compact,
+            client_assertion: &ticket.client_assertion.compact,
+            code_verifier: &ticket.code_verifier,
+            form: ticket
+                .form
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+            interaction_id: &ticket.interaction_id,
+            request_header: &ticket.request.header,
+            request_claims: &ticket.request.claims,
+            assertion_header: &ticket.client_assertion.header,
+            assertion_claims: &ticket.client_assertion.claims,
+            lint,
+        }
+    }
 }

@@ -6,7 +6,8 @@ use super::{Failure, Outcome};
 use crate::core::consent::{Field, Kind, Pack, PackSet};
 use crate::core::error::{ConfigError, Origin};
 use crate::core::paths;
-use crate::core::profile::{self, Overrides, ProfileSource};
+use crate::core::profile::{self, ProfileSource};
+use crate::core::request::Overrides;
 
 fn packs() -> Result<PackSet, Failure> {
     Ok(PackSet::load(paths::user_packs_dir().as_deref())?)

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::core::error::ConfigError;
-use crate::core::profile::Overrides;
+use crate::core::request::Overrides;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -12,11 +12,12 @@ use super::{Failure, LocalAsArgs, Outcome, SubmitArgs};
 use crate::core::consent::PackSet;
 use crate::core::error::{ConfigError, Origin};
 use crate::core::keys::{self, SigningKey};
+use crate::core::lint;
 use crate::core::local_as::{Config, LocalAs, TrustedClient};
 use crate::core::par::{self, ClientOptions, NetworkError, Outcome as ParOutcome, ParExchange};
 use crate::core::paths;
-use crate::core::profile::{self, LoadedProfile, ParSeed, Target};
-use crate::core::request::{self, ParTicket};
+use crate::core::profile::{self, LoadedProfile, Target};
+use crate::core::request::{self, Overrides, ParSeed, ParTicket};
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
@@ -100,7 +101,7 @@ async fn send(
     packs: &PackSet,
     key: &SigningKey,
     base: &str,
-    overrides: &profile::Overrides,
+    overrides: &Overrides,
     options: &ClientOptions,
 ) -> Result<Result<(Sent, ParExchange), NetworkError>, Failure> {
     let seed = loaded.seed(packs, overrides, base)?;
@@ -114,7 +115,7 @@ async fn send(
             "check the profile's values",
         ))
     })?;
-    let lint = request::lint_ticket(&ticket, &seed, key, packs, now);
+    let lint = lint::lint_ticket(&ticket, &seed, key, packs, now);
     let delivery = match par::deliver(&seed.endpoints, &tls, options, &ticket).await {
         Ok(d) => d,
         Err(e) => return Ok(Err(e)),
@@ -265,7 +266,7 @@ pub fn local_as(args: &LocalAsArgs) -> Outcome {
         let packs = PackSet::load(paths::user_packs_dir().as_deref())?;
         let key = loaded.signing_key(None)?;
         let base = format!("http://127.0.0.1:{}", args.port);
-        let seed = loaded.seed(&packs, &profile::Overrides::default(), &base)?;
+        let seed = loaded.seed(&packs, &Overrides::default(), &base)?;
         let client = TrustedClient::of(&seed, &key);
         let mut config = Config::new(client, packs);
         config.par_status = args.par_status;

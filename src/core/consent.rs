@@ -478,7 +478,7 @@ impl Pack {
 
     pub fn allows_alg(&self, alg: &str) -> bool {
         if self.constraints.allowed_algs.is_empty() {
-            crate::core::lint::FAPI_ALGS.contains(&alg)
+            super::keys::FAPI_ALGS.contains(&alg)
         } else {
             self.constraints.allowed_algs.iter().any(|a| a == alg)
         }

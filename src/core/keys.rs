@@ -20,6 +20,9 @@ use jsonwebtoken::jwk::{
 };
 use serde_json::Value;
 
+/// The JWS algorithms FAPI 2.0 allows (Security Profile 5.4).
+pub const FAPI_ALGS: &[&str] = &["PS256", "ES256", "EdDSA"];
+
 pub const MIN_RSA_BITS: usize = 2048;
 
 /// Lenient base64url: JWKs in the wild sometimes carry padding.

@@ -11,10 +11,11 @@ use serde_json::Value;
 
 use super::consent::{ItemIssue, Pack, PackSet};
 use super::jws::DecodedJwt;
+use super::keys::SigningKey;
 use super::keys::{KeyFacts, KeyKind, MIN_RSA_BITS, rsa_bits_of};
-use super::profile::ParSeed;
+use super::request::{ParSeed, ParTicket};
 
-pub const FAPI_ALGS: &[&str] = &["PS256", "ES256", "EdDSA"];
+pub use super::keys::FAPI_ALGS;
 /// FAPI 2.0 Message Signing: exp - nbf at most 60 minutes; nbf at most 60 minutes old.
 pub const FAPI_MAX_LIFETIME: i64 = 3600;
 /// FAPI 2.0 Security Profile 5.3.2.1: servers accept iat/nbf up to 10 s in the future.
@@ -159,6 +160,26 @@ pub fn lint(subject: &Subject, ctx: &Context) -> Vec<Finding> {
         .collect();
     findings.sort_by_key(|f| f.severity);
     findings
+}
+
+/// Lints a build against what its profile expects, with the key's facts.: what the profile expects, and the key's facts.
+pub fn lint_ticket(
+    ticket: &ParTicket,
+    seed: &ParSeed,
+    key: &SigningKey,
+    packs: &PackSet,
+    now: Timestamp,
+) -> Vec<Finding> {
+    let facts = key.facts();
+    let ctx = Context::for_seed(seed, packs, Some(&facts), now);
+    lint(
+        &Subject {
+            request: &ticket.request,
+            assertion: Some(&ticket.client_assertion),
+            form_client_id: ticket.form_value("client_id"),
+        },
+        &ctx,
+    )
 }
 
 pub fn rule(id: &str) -> Option<&'static Rule> {

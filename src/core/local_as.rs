@@ -23,8 +23,8 @@ use super::jws::{self, DecodedJwt};
 use super::keys::{KeyFacts, SigningKey};
 use super::lint::{self, Finding, Refusal, Severity};
 use super::par::INTERACTION_HEADER;
-use super::profile::ParSeed;
 use super::request::CLIENT_ASSERTION_TYPE;
+use super::request::ParSeed;
 
 /// The one client the server knows.
 #[derive(Debug, Clone)]

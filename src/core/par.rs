@@ -588,7 +588,7 @@ pub struct Delivery {
 /// Sends a ticket to the profile's endpoints, reading them from discovery when the profile
 /// has no PAR endpoint. The CLI and the TUI both call this.
 pub async fn deliver(
-    endpoints: &super::profile::Endpoints,
+    endpoints: &super::request::Endpoints,
     tls: &TlsMaterial,
     options: &ClientOptions,
     ticket: &ParTicket,

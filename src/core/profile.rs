@@ -14,6 +14,8 @@ use super::consent::{ConsentValues, FieldValue, Pack, PackSet, toml_to_json};
 use super::error::{ConfigError, Origin, line_of_offset, toml_line_of};
 use super::keys::{self, SigningKey};
 use super::paths;
+use super::request::{AssertionAudience, Endpoints, Overrides, ParSeed};
+use super::tls::Tls;
 
 /// The embedded sandbox server's port when nothing is bound yet (build and lint only).
 pub const DEFAULT_EMBEDDED_PORT: u16 = 9126;
@@ -77,23 +79,6 @@ pub struct Userinfo {
     /// Claims asked for in claims.userinfo (each as null: voluntary).
     #[serde(default)]
     pub claims: Vec<String>,
-}
-
-/// Mutual TLS client identity and trust, used when submitting.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Tls {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cert: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pkcs12: Option<String>,
-    /// Environment variable holding the PKCS#12 passphrase.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pkcs12_password_env: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,91 +150,8 @@ pub struct LoadedProfile {
     pub text: String,
 }
 
-/// Endpoints of the authorization server the profile targets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Endpoints {
-    pub issuer: String,
-    pub par: Option<String>,
-    pub authorization: Option<String>,
-    pub token: Option<String>,
-}
-
-impl Endpoints {
-    pub fn embedded(base: &str) -> Endpoints {
-        let base = base.trim_end_matches('/');
-        Endpoints {
-            issuer: base.to_owned(),
-            par: Some(format!("{base}/par")),
-            authorization: Some(format!("{base}/authorize")),
-            token: Some(format!("{base}/token")),
-        }
-    }
-}
-
 pub fn default_embedded_base() -> String {
     format!("http://127.0.0.1:{DEFAULT_EMBEDDED_PORT}")
-}
-
-/// What to put in the client assertion's `aud`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AssertionAudience {
-    Issuer,
-    TokenEndpoint,
-    ParEndpoint,
-    Literal(String),
-}
-
-/// Changes the command line (or the TUI) makes to a profile for one build.
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    pub key: Option<PathBuf>,
-    pub permissions: Vec<String>,
-    pub purpose: Option<String>,
-    pub expiration: Option<String>,
-    /// `FIELD=VALUE` pairs, by field id or wire path (`dp_id` or `consent.dp_id`).
-    pub set: Vec<(String, String)>,
-}
-
-/// Everything a build needs except the key: the profile resolved against its pack.
-#[derive(Debug, Clone)]
-pub struct ParSeed {
-    pub profile_name: String,
-    pub client_id: String,
-    pub endpoints: Endpoints,
-    pub redirect_uri: String,
-    pub scope: String,
-    pub response_type: String,
-    pub max_age: Option<i64>,
-    pub userinfo_claims: Vec<String>,
-    pub pack: Pack,
-    pub consent: ConsentValues,
-    pub lifetime: i64,
-    pub clock_skew: i64,
-    pub assertion_audience: AssertionAudience,
-    pub request_typ: Option<String>,
-    pub assertion_typ: Option<String>,
-}
-
-impl ParSeed {
-    pub fn assertion_aud(&self) -> Result<String, String> {
-        let missing = |what: &str| {
-            format!("signing.assertion_audience is {what} but the profile has no {what}")
-        };
-        Ok(match &self.assertion_audience {
-            AssertionAudience::Issuer => self.endpoints.issuer.clone(),
-            AssertionAudience::TokenEndpoint => self
-                .endpoints
-                .token
-                .clone()
-                .ok_or_else(|| missing("token_endpoint"))?,
-            AssertionAudience::ParEndpoint => self
-                .endpoints
-                .par
-                .clone()
-                .ok_or_else(|| missing("par_endpoint"))?,
-            AssertionAudience::Literal(url) => url.clone(),
-        })
-    }
 }
 
 fn looks_like_path(name: &str) -> bool {

@@ -6,6 +6,7 @@
 //! PS256/ES256 signatures themselves stay randomized).
 
 use std::fmt;
+use std::path::PathBuf;
 
 use aws_lc_rs::digest;
 use jiff::Timestamp;
@@ -13,10 +14,92 @@ use rand::RngCore;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::consent::{ConsentValues, Pack};
 use super::jws::{self, DecodedJwt};
 use super::keys::{self, SigningKey, b64url};
-use super::lint::{self, Finding};
-use super::profile::ParSeed;
+
+/// Endpoints of the authorization server the profile targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Endpoints {
+    pub issuer: String,
+    pub par: Option<String>,
+    pub authorization: Option<String>,
+    pub token: Option<String>,
+}
+
+impl Endpoints {
+    pub fn embedded(base: &str) -> Endpoints {
+        let base = base.trim_end_matches('/');
+        Endpoints {
+            issuer: base.to_owned(),
+            par: Some(format!("{base}/par")),
+            authorization: Some(format!("{base}/authorize")),
+            token: Some(format!("{base}/token")),
+        }
+    }
+}
+
+/// What to put in the client assertion's `aud`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssertionAudience {
+    Issuer,
+    TokenEndpoint,
+    ParEndpoint,
+    Literal(String),
+}
+
+/// Changes the command line (or the TUI) makes to a profile for one build.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub key: Option<PathBuf>,
+    pub permissions: Vec<String>,
+    pub purpose: Option<String>,
+    pub expiration: Option<String>,
+    /// `FIELD=VALUE` pairs, by field id or wire path (`dp_id` or `consent.dp_id`).
+    pub set: Vec<(String, String)>,
+}
+
+/// Everything a build needs except the key: the profile resolved against its pack.
+#[derive(Debug, Clone)]
+pub struct ParSeed {
+    pub profile_name: String,
+    pub client_id: String,
+    pub endpoints: Endpoints,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub response_type: String,
+    pub max_age: Option<i64>,
+    pub userinfo_claims: Vec<String>,
+    pub pack: Pack,
+    pub consent: ConsentValues,
+    pub lifetime: i64,
+    pub clock_skew: i64,
+    pub assertion_audience: AssertionAudience,
+    pub request_typ: Option<String>,
+    pub assertion_typ: Option<String>,
+}
+
+impl ParSeed {
+    pub fn assertion_aud(&self) -> Result<String, String> {
+        let missing = |what: &str| {
+            format!("signing.assertion_audience is {what} but the profile has no {what}")
+        };
+        Ok(match &self.assertion_audience {
+            AssertionAudience::Issuer => self.endpoints.issuer.clone(),
+            AssertionAudience::TokenEndpoint => self
+                .endpoints
+                .token
+                .clone()
+                .ok_or_else(|| missing("token_endpoint"))?,
+            AssertionAudience::ParEndpoint => self
+                .endpoints
+                .par
+                .clone()
+                .ok_or_else(|| missing("par_endpoint"))?,
+            AssertionAudience::Literal(url) => url.clone(),
+        })
+    }
+}
 
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -208,67 +291,12 @@ pub fn build(
     })
 }
 
-/// The lint context of a build: what the profile expects, and the key's facts.
-pub fn lint_ticket(
-    ticket: &ParTicket,
-    seed: &ParSeed,
-    key: &SigningKey,
-    packs: &super::consent::PackSet,
-    now: Timestamp,
-) -> Vec<Finding> {
-    let facts = key.facts();
-    let ctx = lint::Context::for_seed(seed, packs, Some(&facts), now);
-    lint::lint(
-        &lint::Subject {
-            request: &ticket.request,
-            assertion: Some(&ticket.client_assertion),
-            form_client_id: ticket.form_value("client_id"),
-        },
-        &ctx,
-    )
-}
-
-/// The `build --json` document: a contract scripts rely on.
-#[derive(Debug, Serialize)]
-pub struct BuildReport<'a> {
-    pub request: &'a str,
-    pub client_assertion: &'a str,
-    pub code_verifier: &'a str,
-    pub form: Map<String, Value>,
-    pub interaction_id: &'a str,
-    pub request_header: &'a Value,
-    pub request_claims: &'a Value,
-    pub assertion_header: &'a Value,
-    pub assertion_claims: &'a Value,
-    pub lint: &'a [Finding],
-}
-
-impl<'a> BuildReport<'a> {
-    pub fn new(ticket: &'a ParTicket, lint: &'a [Finding]) -> Self {
-        BuildReport {
-            request: &ticket.request.compact,
-            client_assertion: &ticket.client_assertion.compact,
-            code_verifier: &ticket.code_verifier,
-            form: ticket
-                .form
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect(),
-            interaction_id: &ticket.interaction_id,
-            request_header: &ticket.request.header,
-            request_claims: &ticket.request.claims,
-            assertion_header: &ticket.client_assertion.header,
-            assertion_claims: &ticket.client_assertion.claims,
-            lint,
-        }
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::core::consent::PackSet;
-    use crate::core::profile::{self, Overrides};
+    use crate::core::profile::{self};
+    use crate::core::request::Overrides;
     use jsonwebtoken::Algorithm;
     use rand::SeedableRng;
     use rand::rngs::StdRng;

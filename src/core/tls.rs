@@ -2,12 +2,30 @@
 //! PKCS#12 with its passphrase from an environment variable) and a CA bundle.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use super::error::{ConfigError, Origin};
 use super::keys::b64url;
 use super::paths;
-use super::profile::Tls;
+
+/// Mutual TLS client identity and trust, used when submitting.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkcs12: Option<String>,
+    /// Environment variable holding the PKCS#12 passphrase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkcs12_password_env: Option<String>,
+}
 
 /// What the user should see of the client certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,8 @@ use crate::core::consent::{FieldValue, Kind, PackSet};
 use crate::core::keys::SigningKey;
 use crate::core::lint::{self, Finding};
 use crate::core::par::{Delivery, NetworkError, Outcome};
-use crate::core::profile::{self, LoadedProfile, ParSeed, ProfileEntry, ProfileSource};
+use crate::core::profile::{self, LoadedProfile, ProfileEntry, ProfileSource};
+use crate::core::request::ParSeed;
 use crate::core::request::{self, ParTicket};
 use crate::core::tls::CertInfo;
 
@@ -276,7 +277,7 @@ impl App {
         match request::build(&self.seed, &self.key, self.now, &mut self.rng) {
             Ok(ticket) => {
                 self.findings =
-                    request::lint_ticket(&ticket, &self.seed, &self.key, &self.packs, self.now);
+                    lint::lint_ticket(&ticket, &self.seed, &self.key, &self.packs, self.now);
                 self.ticket = Some(ticket);
                 self.build_error = None;
             }

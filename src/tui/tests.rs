@@ -17,7 +17,8 @@ use super::view::{self, Theme};
 use crate::core::consent::{FieldValue, PackSet};
 use crate::core::keys::SigningKey;
 use crate::core::par::{Body, Delivery, NetworkError, NetworkErrorKind, Outcome, ParExchange};
-use crate::core::profile::{self, Overrides};
+use crate::core::profile::{self};
+use crate::core::request::Overrides;
 
 /// RFC 8032 section 7.1, test 1: a published key, not a secret.
 const RFC8032_SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
