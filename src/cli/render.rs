@@ -1,7 +1,7 @@
 //! Human renderings: JSON with dates spelled out, lint findings, section titles.
 
+pub use crate::core::display::json_with_dates;
 use crate::core::lint::{Finding, Severity};
-pub use crate::core::time::json_with_dates;
 
 pub fn title(text: &str) -> String {
     let rule = "─".repeat(72usize.saturating_sub(text.chars().count() + 4));

@@ -2,6 +2,7 @@
 //! Nothing here knows of terminals or of clap.
 
 pub mod consent;
+pub mod display;
 pub mod error;
 pub mod jws;
 pub mod keys;

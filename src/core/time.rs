@@ -2,7 +2,6 @@
 
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
-use serde_json::Value;
 
 /// A moment given either as an RFC 3339 timestamp or relative to now ("+30d", "+12h", "-1d").
 #[derive(Debug, Clone)]
@@ -114,48 +113,9 @@ pub fn short_duration(mut seconds: i64) -> String {
     }
 }
 
-const TIME_CLAIMS: [&str; 3] = ["exp", "nbf", "iat"];
-
-/// Pretty JSON with a human date after each top-level exp, nbf and iat.
-pub fn json_with_dates(value: &Value, now: Timestamp) -> String {
-    let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
-    pretty
-        .lines()
-        .map(|line| {
-            let top_level = line.starts_with("  \"") && !line.starts_with("   ");
-            let claim = line.trim_start().trim_start_matches('"');
-            let date = TIME_CLAIMS.iter().find_map(|c| {
-                let rest = claim.strip_prefix(c)?.strip_prefix("\": ")?;
-                rest.trim_end_matches(',').parse::<f64>().ok()
-            });
-            match date {
-                Some(seconds) if top_level => format!("{line}    // {}", human(seconds, now)),
-                _ => line.to_owned(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn top_level_times_get_a_human_date() {
-        let now: Timestamp = "2026-01-30T10:00:00Z".parse().unwrap();
-        let t = now.as_second();
-        let text = json_with_dates(
-            &serde_json::json!({"exp": t + 300, "x": {"exp": 1}, "nbf": t}),
-            now,
-        );
-        assert!(text.contains(&format!(
-            "\"exp\": {},    // 2026-01-30 10:05:00 UTC, in 5m",
-            t + 300
-        )));
-        assert!(text.contains(&format!("\"nbf\": {t}    // 2026-01-30 10:00:00 UTC, now")));
-        assert!(text.contains("\"exp\": 1\n"));
-    }
 
     fn now() -> Timestamp {
         "2026-01-30T10:00:00Z".parse().unwrap()

@@ -10,10 +10,10 @@ use serde_json::Value;
 
 use super::app::{App, Overlay, PANES, Pane, RequestState, Row};
 use crate::core::consent::{FieldValue, Kind};
+use crate::core::display::{self, JsonKind, JsonLine};
 use crate::core::jws::DecodedJwt;
 use crate::core::lint::Severity;
-use crate::core::par::Outcome;
-use crate::core::time;
+use crate::core::par::{Body, Outcome};
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
@@ -421,55 +421,41 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     );
 }
 
-/// One line of pretty JSON, coloured: keys, strings, numbers, literals.
-fn json_line(line: &str, theme: Theme) -> Line<'static> {
-    let (code, comment) = match line.find("    // ") {
-        Some(at) => (&line[..at], Some(&line[at..])),
-        None => (line, None),
+/// One line of JSON, coloured by what each token is.
+fn json_line(line: &JsonLine, theme: Theme) -> Line<'static> {
+    let mut spans = vec![Span::raw(line.indent())];
+    if let Some(key) = &line.key {
+        spans.push(Span::styled(key.clone(), theme.fg(Color::Cyan)));
+        spans.push(Span::raw(": "));
+    }
+    let style = match line.value.kind {
+        JsonKind::String => theme.fg(Color::Green),
+        JsonKind::Number => theme.fg(Color::Yellow),
+        JsonKind::Bool | JsonKind::Null => theme.fg(Color::Magenta),
+        JsonKind::Punctuation => Style::default(),
     };
-    let indent_len = code.len() - code.trim_start().len();
-    let mut spans = vec![Span::raw(code[..indent_len].to_owned())];
-    let rest = &code[indent_len..];
-    let value = match rest
-        .strip_prefix('"')
-        .and_then(|r| r.find("\": ").map(|end| (r, end)))
-    {
-        Some((r, end)) => {
-            spans.push(Span::styled(
-                format!("\"{}\"", &r[..end]),
-                theme.fg(Color::Cyan),
-            ));
-            spans.push(Span::raw(": "));
-            &r[end + 3..]
-        }
-        None => rest,
-    };
-    let style = match value.chars().next() {
-        Some('"') => theme.fg(Color::Green),
-        Some('0'..='9' | '-') => theme.fg(Color::Yellow),
-        Some('t' | 'f' | 'n') => theme.fg(Color::Magenta),
-        _ => Style::default(),
-    };
-    spans.push(Span::styled(value.to_owned(), style));
-    if let Some(c) = comment {
-        spans.push(Span::styled(c.to_owned(), theme.dim()));
+    spans.push(Span::styled(line.value_text(), style));
+    if let Some(note) = line.note() {
+        spans.push(Span::styled(note, theme.dim()));
     }
     Line::from(spans)
 }
 
+fn json_text(lines: &[JsonLine], theme: Theme) -> impl Iterator<Item = Line<'static>> {
+    lines.iter().map(move |l| json_line(l, theme))
+}
+
 fn jwt_text(jwt: &DecodedJwt, app: &App, theme: Theme) -> Text<'static> {
     let mut lines = vec![Line::styled("header", theme.dim())];
-    lines.extend(
-        time::json_with_dates(&jwt.header, app.now)
-            .lines()
-            .map(|l| json_line(l, theme)),
-    );
+    lines.extend(json_text(
+        &display::json_lines_with_dates(&jwt.header, app.now),
+        theme,
+    ));
     lines.push(Line::styled("payload", theme.dim()));
-    lines.extend(
-        time::json_with_dates(&jwt.claims, app.now)
-            .lines()
-            .map(|l| json_line(l, theme)),
-    );
+    lines.extend(json_text(
+        &display::json_lines_with_dates(&jwt.claims, app.now),
+        theme,
+    ));
     Text::from(lines)
 }
 
@@ -628,7 +614,10 @@ fn response_text(app: &App, theme: Theme) -> Text<'static> {
                     .iter()
                     .map(|(k, v)| Line::styled(format!("{k}: {v}"), theme.dim())),
             );
-            lines.extend(x.body.pretty().lines().map(|l| json_line(l, theme)));
+            match &x.body {
+                Body::Json(v) => lines.extend(json_text(&display::json_lines(v), theme)),
+                Body::Text(t) => lines.extend(t.lines().map(|l| Line::raw(l.to_owned()))),
+            }
             Text::from(lines)
         }
     }
