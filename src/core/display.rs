@@ -135,18 +135,17 @@ impl Walker {
     }
 
     fn walk(&mut self, depth: usize, key: Option<&str>, value: &Value, comma: bool) {
-        let entries: Vec<(Option<&str>, &Value)> = match value {
-            Value::Object(map) => map.iter().map(|(k, v)| (Some(k.as_str()), v)).collect(),
-            Value::Array(items) => items.iter().map(|v| (None, v)).collect(),
-            scalar => {
-                let date = self.date_note(depth, key, scalar);
-                self.push(depth, key, scalar_token(scalar), comma, date);
-                return;
-            }
-        };
-        let (open, close) = match value {
-            Value::Object(_) => ("{", "}"),
-            _ => ("[", "]"),
+        let (open, close, entries): (_, _, Vec<(Option<&str>, &Value)>) = match value {
+            Value::Object(map) => (
+                "{",
+                "}",
+                map.iter().map(|(k, v)| (Some(k.as_str()), v)).collect(),
+            ),
+            Value::Array(items) => ("[", "]", items.iter().map(|v| (None, v)).collect()),
+            Value::String(_) => return self.scalar(depth, key, value, comma, JsonKind::String),
+            Value::Number(_) => return self.scalar(depth, key, value, comma, JsonKind::Number),
+            Value::Bool(_) => return self.scalar(depth, key, value, comma, JsonKind::Bool),
+            Value::Null => return self.scalar(depth, key, value, comma, JsonKind::Null),
         };
         if entries.is_empty() {
             self.push(
@@ -164,6 +163,22 @@ impl Walker {
             self.walk(depth + 1, entry_key, entry, i < last);
         }
         self.push(depth, None, punctuation(close.into()), comma, None);
+    }
+
+    fn scalar(
+        &mut self,
+        depth: usize,
+        key: Option<&str>,
+        value: &Value,
+        comma: bool,
+        kind: JsonKind,
+    ) {
+        let date = self.date_note(depth, key, value);
+        let token = Token {
+            kind,
+            text: value.to_string(),
+        };
+        self.push(depth, key, token, comma, date);
     }
 
     fn date_note(&self, depth: usize, key: Option<&str>, value: &Value) -> Option<String> {
@@ -198,20 +213,6 @@ fn punctuation(text: String) -> Token {
     Token {
         kind: JsonKind::Punctuation,
         text,
-    }
-}
-
-fn scalar_token(value: &Value) -> Token {
-    let kind = match value {
-        Value::String(_) => JsonKind::String,
-        Value::Number(_) => JsonKind::Number,
-        Value::Bool(_) => JsonKind::Bool,
-        Value::Null => JsonKind::Null,
-        Value::Object(_) | Value::Array(_) => JsonKind::Punctuation,
-    };
-    Token {
-        kind,
-        text: value.to_string(),
     }
 }
 
