@@ -10,6 +10,7 @@ pub mod lint;
 pub mod local_as;
 pub mod par;
 pub mod paths;
+pub mod printable;
 pub mod profile;
 pub mod request;
 pub mod time;

@@ -1,0 +1,88 @@
+//! Text that came from outside (a server's answer, a file, a JWT someone else made) is shown
+//! only through `printable`: a raw ESC, BEL or C1 control would let a hostile server clear the
+//! screen, retitle the terminal or write the user's clipboard (OSC 52). One function, so no
+//! output path forgets it.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+/// `text` with every control character, and every bidirectional override (which can make shown
+/// text read differently from what it is), replaced by a visible escape such as `\u{1b}`.
+/// Newlines and tabs stay: multi-line bodies keep their shape.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Like `printable`, for a value that should stay on one line (a header, an error code).
+pub fn printable_line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c == '\n' || c == '\t' || needs_escape(c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c)
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_borrowed_unchanged() {
+        let text = "invalid_request: exp is more than 60 minutes after nbf\n\tsee FAPI 2.0 5.3.2";
+        assert!(matches!(printable(text), Cow::Borrowed(t) if t == text));
+        assert_eq!(printable("Überweisung ✓ 中文"), "Überweisung ✓ 中文");
+    }
+
+    #[test]
+    fn terminal_sequences_are_made_visible() {
+        // OSC 52 (write the clipboard), clear screen, BEL, a C1 CSI, DEL, carriage return.
+        let hostile = "a\u{1b}]52;c;ZXZpbA==\u{7}b\u{1b}[2Jc\u{9b}31md\u{7f}e\rf";
+        let shown = printable(hostile);
+        assert_eq!(
+            shown,
+            "a\\u{1b}]52;c;ZXZpbA==\\u{7}b\\u{1b}[2Jc\\u{9b}31md\\u{7f}e\\u{d}f"
+        );
+        assert!(!shown.chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn bidi_overrides_are_made_visible() {
+        assert_eq!(printable("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(printable("x\u{2066}y"), "x\\u{2066}y");
+    }
+
+    #[test]
+    fn one_line_values_escape_newlines_and_tabs_too() {
+        assert_eq!(printable_line("a\nb\tc\u{1b}"), "a\\nb\\tc\\u{1b}");
+        assert!(matches!(printable_line("plain"), Cow::Borrowed("plain")));
+    }
+}
