@@ -10,11 +10,11 @@ use common::{TestEnv, stderr, stdout};
 use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
 use consent_explorer::core::local_as::{Config, LocalAs, TrustedClient};
-use consent_explorer::core::par::{self, ClientOptions, Outcome};
 use consent_explorer::core::profile::{self};
 use consent_explorer::core::request;
 use consent_explorer::core::request::{Endpoints, Overrides};
 use consent_explorer::core::tls::TlsMaterial;
+use consent_explorer::core::transport::{self, ClientOptions, Outcome};
 use jsonwebtoken::Algorithm;
 use serde_json::Value;
 
@@ -262,17 +262,17 @@ async fn the_embedded_server_refuses_replays_and_untrusted_keys() {
         .unwrap();
     seed.endpoints = Endpoints::embedded(server.issuer());
     let par_url = format!("{}/par", server.issuer());
-    let http =
-        par::http_client(&par_url, &TlsMaterial::default(), &ClientOptions::default()).unwrap();
+    let http = transport::http_client(&par_url, &TlsMaterial::default(), &ClientOptions::default())
+        .unwrap();
 
     let ticket = request::build(&seed, &key, jiff::Timestamp::now(), &mut rand::rng()).unwrap();
-    let first = par::send(&http, &par_url, &ticket).await.unwrap();
+    let first = transport::send(&http, &par_url, &ticket).await.unwrap();
     assert_eq!(first.status, 201);
     assert_eq!(
         first.echoed_interaction_id.as_deref(),
         Some(ticket.interaction_id.as_str())
     );
-    let replay = par::send(&http, &par_url, &ticket).await.unwrap();
+    let replay = transport::send(&http, &par_url, &ticket).await.unwrap();
     assert_eq!(replay.status, 401);
     let Outcome::Refused {
         error,
@@ -293,7 +293,7 @@ async fn the_embedded_server_refuses_replays_and_untrusted_keys() {
     let stranger = SigningKey::generate(Algorithm::PS256).unwrap().0;
     let ticket =
         request::build(&seed, &stranger, jiff::Timestamp::now(), &mut rand::rng()).unwrap();
-    let refused = par::send(&http, &par_url, &ticket).await.unwrap();
+    let refused = transport::send(&http, &par_url, &ticket).await.unwrap();
     assert_eq!(refused.status, 401);
     let Outcome::Refused { error, .. } = &refused.outcome else {
         panic!()
@@ -303,7 +303,7 @@ async fn the_embedded_server_refuses_replays_and_untrusted_keys() {
     // An unregistered redirect_uri is refused once the client is authenticated.
     seed.redirect_uri = "https://elsewhere.example/cb".into();
     let ticket = request::build(&seed, &key, jiff::Timestamp::now(), &mut rand::rng()).unwrap();
-    let refused = par::send(&http, &par_url, &ticket).await.unwrap();
+    let refused = transport::send(&http, &par_url, &ticket).await.unwrap();
     assert_eq!(refused.status, 400);
     assert!(
         refused.body.pretty().contains("not registered"),

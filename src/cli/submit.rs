@@ -14,10 +14,12 @@ use crate::core::error::{ConfigError, Origin};
 use crate::core::keys::{self, SigningKey};
 use crate::core::lint;
 use crate::core::local_as::{Config, LocalAs, TrustedClient};
-use crate::core::par::{self, ClientOptions, NetworkError, Outcome as ParOutcome, ParExchange};
 use crate::core::paths;
 use crate::core::profile::{self, LoadedProfile, Target};
 use crate::core::request::{self, Overrides, ParSeed, ParTicket};
+use crate::core::transport::{
+    self, ClientOptions, NetworkError, Outcome as ParOutcome, ParExchange,
+};
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
@@ -116,7 +118,7 @@ async fn send(
         ))
     })?;
     let lint = lint::lint_ticket(&ticket, &seed, key, packs, now);
-    let delivery = match par::deliver(&seed.endpoints, &tls, options, &ticket).await {
+    let delivery = match transport::deliver(&seed.endpoints, &tls, options, &ticket).await {
         Ok(d) => d,
         Err(e) => return Ok(Err(e)),
     };
@@ -135,7 +137,7 @@ fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {
     let authorize_url = |request_uri: &str| {
         sent.authorization_endpoint
             .as_deref()
-            .map(|a| par::authorize_url(a, &sent.seed.client_id, request_uri))
+            .map(|a| transport::authorize_url(a, &sent.seed.client_id, request_uri))
     };
     let code = match exchange.outcome {
         ParOutcome::Accepted { .. } => ExitCode::SUCCESS,

@@ -214,7 +214,7 @@ fn scope_has_openid(jwt: &DecodedJwt) -> bool {
 
 fn is_https_or_loopback(url: &str) -> bool {
     url.starts_with("https://")
-        || url::Url::parse(url).is_ok_and(|u| super::par::is_loopback_url(&u))
+        || url::Url::parse(url).is_ok_and(|u| super::transport::is_loopback_url(&u))
 }
 
 /// The pack whose rules apply: the item's type if known, else the deployment's.

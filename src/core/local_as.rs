@@ -22,9 +22,9 @@ use super::consent::PackSet;
 use super::jws::{self, DecodedJwt};
 use super::keys::{KeyFacts, SigningKey};
 use super::lint::{self, Finding, Refusal, Severity};
-use super::par::INTERACTION_HEADER;
 use super::request::CLIENT_ASSERTION_TYPE;
 use super::request::ParSeed;
+use super::transport::INTERACTION_HEADER;
 
 /// The one client the server knows.
 #[derive(Debug, Clone)]

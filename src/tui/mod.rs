@@ -21,11 +21,11 @@ use tokio::sync::mpsc;
 use crate::core::consent::PackSet;
 use crate::core::error::ConfigError;
 use crate::core::local_as::{Config, LocalAs, TrustedClient};
-use crate::core::par::{self, ClientOptions};
 use crate::core::paths;
 use crate::core::profile::{self, ProfileSource, Target};
 use crate::core::request::Overrides;
 use crate::core::tls::TlsMaterial;
+use crate::core::transport::{self, ClientOptions};
 use app::{App, Effect, Loaded, Message};
 use clipboard::{Clipboard, SystemClipboard};
 use view::{HitAreas, Theme};
@@ -123,7 +123,7 @@ impl Shell {
                 let tls = self.tls.clone();
                 let options = self.options.clone();
                 tokio::spawn(async move {
-                    let result = par::deliver(&endpoints, &tls, &options, &ticket).await;
+                    let result = transport::deliver(&endpoints, &tls, &options, &ticket).await;
                     let _ = tx.send(Message::Delivered(Box::new(result)));
                 });
             }

@@ -12,8 +12,8 @@ use super::app::{App, Overlay, PANES, Pane, RequestState, Row};
 use crate::core::consent::{FieldValue, Kind};
 use crate::core::jws::DecodedJwt;
 use crate::core::lint::Severity;
-use crate::core::par::Outcome;
 use crate::core::time;
+use crate::core::transport::Outcome;
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
