@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
-use consent_explorer::core::local_as::{Config, LocalAs, TrustedClient};
 use consent_explorer::core::profile::{self};
 use consent_explorer::core::request;
 use consent_explorer::core::request::{Endpoints, Overrides};
+use consent_explorer::core::sandbox::{Config, Sandbox, TrustedClient};
 use consent_explorer::core::tls::TlsMaterial;
 use consent_explorer::core::transport::{self, ClientOptions, Outcome};
 
@@ -34,7 +34,7 @@ fn main() {
             .seed(&PackSet::builtin(), &Overrides::default(), "http://unused")
             .unwrap();
         let client = TrustedClient::of(&seed, &key);
-        let server = LocalAs::start(Config::new(client, PackSet::builtin()), 0)
+        let server = Sandbox::start(Config::new(client, PackSet::builtin()), 0)
             .await
             .unwrap();
         seed.endpoints = Endpoints::embedded(server.issuer());
