@@ -259,6 +259,9 @@ mod tests {
         assert!(!enforced.contains("PAR success status"), "{enforced}");
         assert!(!enforced.contains("client assertion aud"), "{enforced}");
         let shown = text.split("shown, not linted").nth(1).unwrap();
-        assert!(shown.contains("PAR success status           200"), "{shown}");
+        assert!(
+            shown.contains("PAR success status           200"),
+            "{shown}"
+        );
     }
 }

@@ -237,3 +237,43 @@ fn registered_redirect_uri(state: &AppState, request: &DecodedJwt) -> Result<(),
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(id: &'static str, severity: Severity, refusal: Option<OAuthError>) -> Finding {
+        Finding {
+            id,
+            severity,
+            message: format!("{id} fired"),
+            reference: "a clause",
+            refusal,
+        }
+    }
+
+    /// A real server authenticates the client before it reads the request object.
+    #[test]
+    fn client_authentication_is_refused_first_then_the_rulebook_in_order() {
+        let findings = [
+            finding("w", Severity::Warning, Some(OAuthError::InvalidScope)),
+            finding("r", Severity::Error, Some(OAuthError::InvalidRequestObject)),
+            finding("a", Severity::Error, Some(OAuthError::InvalidClient)),
+        ];
+        let refusal = authenticate(&findings).unwrap_err();
+        assert_eq!(refusal.error, OAuthError::InvalidClient);
+        assert_eq!(refusal.description, "a fired [a; a clause]");
+        let refusal = refuse_by_rulebook(&findings).unwrap_err();
+        assert_eq!(refusal.error, OAuthError::InvalidRequestObject);
+    }
+
+    #[test]
+    fn warnings_and_advice_are_not_refused() {
+        let findings = [
+            finding("w", Severity::Warning, Some(OAuthError::InvalidScope)),
+            finding("i", Severity::Info, None),
+        ];
+        assert_eq!(authenticate(&findings), Ok(()));
+        assert_eq!(refuse_by_rulebook(&findings), Ok(()));
+    }
+}
