@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 
 use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
-use consent_explorer::core::local_as::{Config, LocalAs, TrustedClient};
-use consent_explorer::core::par::{self, ClientOptions, Outcome};
 use consent_explorer::core::profile::{self};
 use consent_explorer::core::request;
 use consent_explorer::core::request::{Endpoints, Overrides};
+use consent_explorer::core::sandbox::{Config, Sandbox, TrustedClient};
 use consent_explorer::core::tls::TlsMaterial;
+use consent_explorer::core::transport::{self, ClientOptions, Outcome};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -34,19 +34,19 @@ fn main() {
             .seed(&PackSet::builtin(), &Overrides::default(), "http://unused")
             .unwrap();
         let client = TrustedClient::of(&seed, &key);
-        let server = LocalAs::start(Config::new(client, PackSet::builtin()), 0)
+        let server = Sandbox::start(Config::new(client, PackSet::builtin()), 0)
             .await
             .unwrap();
         seed.endpoints = Endpoints::embedded(server.issuer());
         let url = seed.endpoints.par.clone().unwrap();
-        let http =
-            par::http_client(&url, &TlsMaterial::default(), &ClientOptions::default()).unwrap();
+        let http = transport::http_client(&url, &TlsMaterial::default(), &ClientOptions::default())
+            .unwrap();
         let mut times = Vec::with_capacity(count);
         for _ in 0..count {
             let started = Instant::now();
             let ticket =
                 request::build(&seed, &key, jiff::Timestamp::now(), &mut rand::rng()).unwrap();
-            let exchange = par::send(&http, &url, &ticket).await.unwrap();
+            let exchange = transport::send(&http, &url, &ticket).await.unwrap();
             times.push(started.elapsed());
             assert!(
                 matches!(exchange.outcome, Outcome::Accepted { .. }),

@@ -11,10 +11,10 @@ use std::process::{Child, Command, Stdio};
 use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::jws;
 use consent_explorer::core::keys::SigningKey;
-use consent_explorer::core::local_as::{Config, LocalAs, TrustedClient};
 use consent_explorer::core::profile::{self};
 use consent_explorer::core::request::{self, ParTicket};
 use consent_explorer::core::request::{Endpoints, Overrides, ParSeed};
+use consent_explorer::core::sandbox::{Config, Sandbox, TrustedClient};
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
@@ -449,7 +449,7 @@ async fn oidc_provider_and_the_embedded_server_agree() {
         redirect_uris: vec![REDIRECT_URI.into()],
         key: key.facts(),
     };
-    let embedded = LocalAs::start(Config::new(client, PackSet::builtin()), 0)
+    let embedded = Sandbox::start(Config::new(client, PackSet::builtin()), 0)
         .await
         .unwrap();
     let servers = [

@@ -9,12 +9,12 @@ use std::process::{Child, Stdio};
 use common::{TestEnv, stderr, stdout};
 use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
-use consent_explorer::core::local_as::{Config, LocalAs, TrustedClient};
-use consent_explorer::core::par::{self, ClientOptions, Outcome};
 use consent_explorer::core::profile::{self};
 use consent_explorer::core::request;
 use consent_explorer::core::request::{Endpoints, Overrides};
+use consent_explorer::core::sandbox::{Config, Sandbox, TrustedClient};
 use consent_explorer::core::tls::TlsMaterial;
+use consent_explorer::core::transport::{self, ClientOptions, Outcome};
 use jsonwebtoken::Algorithm;
 use serde_json::Value;
 
@@ -171,9 +171,14 @@ impl Drop for Server {
 
 /// Starts `local-as` and returns it with its issuer, read from its banner.
 fn local_as(env: &TestEnv, args: &[&str]) -> (Server, String) {
+    start_sandbox(env, "local-as", args)
+}
+
+/// Starts the sandbox by `command` (its name or its alias) and returns it with its issuer.
+fn start_sandbox(env: &TestEnv, command: &str, args: &[&str]) -> (Server, String) {
     let mut child = env
         .std_cmd()
-        .arg("local-as")
+        .arg(command)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -245,6 +250,29 @@ fn local_as_in_the_foreground_serves_par_discovery_and_a_one_time_authorize() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
+#[test]
+fn sandbox_is_the_command_and_advertises_no_token_endpoint() {
+    let env = TestEnv::new();
+    let (_server, issuer) = start_sandbox(&env, "sandbox", &["--port", "0"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let discovery: Value = runtime.block_on(async {
+        reqwest::get(format!("{issuer}/.well-known/openid-configuration"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        discovery["pushed_authorization_request_endpoint"],
+        format!("{issuer}/par")
+    );
+    assert!(discovery.get("token_endpoint").is_none(), "{discovery}");
+    let profile = remote_profile(&env, &issuer, "");
+    let out = env.run(&["submit", "--profile", &profile, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
 fn seed() -> consent_explorer::core::request::ParSeed {
     profile::builtin("local")
         .unwrap()
@@ -257,22 +285,22 @@ async fn the_embedded_server_refuses_replays_and_untrusted_keys() {
     let key = SigningKey::generate(Algorithm::PS256).unwrap().0;
     let mut seed = seed();
     let client = TrustedClient::of(&seed, &key);
-    let server = LocalAs::start(Config::new(client, PackSet::builtin()), 0)
+    let server = Sandbox::start(Config::new(client, PackSet::builtin()), 0)
         .await
         .unwrap();
     seed.endpoints = Endpoints::embedded(server.issuer());
     let par_url = format!("{}/par", server.issuer());
-    let http =
-        par::http_client(&par_url, &TlsMaterial::default(), &ClientOptions::default()).unwrap();
+    let http = transport::http_client(&par_url, &TlsMaterial::default(), &ClientOptions::default())
+        .unwrap();
 
     let ticket = request::build(&seed, &key, jiff::Timestamp::now(), &mut rand::rng()).unwrap();
-    let first = par::send(&http, &par_url, &ticket).await.unwrap();
+    let first = transport::send(&http, &par_url, &ticket).await.unwrap();
     assert_eq!(first.status, 201);
     assert_eq!(
         first.echoed_interaction_id.as_deref(),
         Some(ticket.interaction_id.as_str())
     );
-    let replay = par::send(&http, &par_url, &ticket).await.unwrap();
+    let replay = transport::send(&http, &par_url, &ticket).await.unwrap();
     assert_eq!(replay.status, 401);
     let Outcome::Refused {
         error,
@@ -293,7 +321,7 @@ async fn the_embedded_server_refuses_replays_and_untrusted_keys() {
     let stranger = SigningKey::generate(Algorithm::PS256).unwrap().0;
     let ticket =
         request::build(&seed, &stranger, jiff::Timestamp::now(), &mut rand::rng()).unwrap();
-    let refused = par::send(&http, &par_url, &ticket).await.unwrap();
+    let refused = transport::send(&http, &par_url, &ticket).await.unwrap();
     assert_eq!(refused.status, 401);
     let Outcome::Refused { error, .. } = &refused.outcome else {
         panic!()
@@ -303,7 +331,7 @@ async fn the_embedded_server_refuses_replays_and_untrusted_keys() {
     // An unregistered redirect_uri is refused once the client is authenticated.
     seed.redirect_uri = "https://elsewhere.example/cb".into();
     let ticket = request::build(&seed, &key, jiff::Timestamp::now(), &mut rand::rng()).unwrap();
-    let refused = par::send(&http, &par_url, &ticket).await.unwrap();
+    let refused = transport::send(&http, &par_url, &ticket).await.unwrap();
     assert_eq!(refused.status, 400);
     assert!(
         refused.body.pretty().contains("not registered"),

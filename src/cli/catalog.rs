@@ -149,6 +149,31 @@ fn describe_field(f: &Field) -> String {
     out
 }
 
+/// What the deployment is known to do, which lint has nothing to check against: the status it
+/// answers a PAR with, and the assertion aud it expects (lint holds every client to FAPI's
+/// issuer-only aud, and quotes the note when that aud is wrong).
+fn deployment_facts(pack: &Pack) -> String {
+    let c = &pack.constraints;
+    let mut lines = Vec::new();
+    if let Some(v) = c.par_success_status {
+        lines.push(("PAR success status", format!("{v} (RFC 9126 says 201)")));
+    }
+    if let Some(v) = &c.assertion_audience {
+        lines.push(("client assertion aud", v.clone()));
+    }
+    if let Some(v) = &c.assertion_audience_note {
+        lines.push(("  note", v.clone()));
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = "\nWhat the deployment does (shown, not linted):\n".to_owned();
+    for (label, value) in lines {
+        out.push_str(&format!("  {label:<28} {value}\n"));
+    }
+    out
+}
+
 fn describe_pack(pack: &Pack) -> String {
     let c = &pack.constraints;
     let mut out = format!(
@@ -190,17 +215,8 @@ fn describe_pack(pack: &Pack) -> String {
             c.allowed_algs.join(", ")
         },
     );
-    if let Some(v) = c.par_success_status {
-        line("PAR success status", format!("{v} (RFC 9126 says 201)"));
-    }
     if !c.scopes.is_empty() {
         line("scopes", c.scopes.join(" "));
-    }
-    if let Some(v) = &c.assertion_audience {
-        line("client assertion aud", v.clone());
-    }
-    if let Some(v) = &c.assertion_audience_note {
-        line("  note", v.clone());
     }
     if c.strict_keys {
         line(
@@ -208,6 +224,7 @@ fn describe_pack(pack: &Pack) -> String {
             "refused (additionalProperties: false)".into(),
         );
     }
+    out.push_str(&deployment_facts(pack));
     if !c.userinfo_claims.is_empty() {
         out.push_str("\nUserinfo claims:\n");
         for v in &c.userinfo_claims {
@@ -223,4 +240,28 @@ fn describe_pack(pack: &Pack) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only what lint checks is listed as enforced; the rest is shown under its own heading.
+    #[test]
+    fn deployment_facts_are_not_listed_as_enforced() {
+        let packs = PackSet::builtin();
+        let pack = packs
+            .find("urn:openfinance-ml:account-access-consent:v1.2")
+            .unwrap();
+        let text = describe_pack(pack);
+        let enforced = text.split("Constraints lint enforces:").nth(1).unwrap();
+        let enforced = enforced.split("\n\n").next().unwrap();
+        assert!(!enforced.contains("PAR success status"), "{enforced}");
+        assert!(!enforced.contains("client assertion aud"), "{enforced}");
+        let shown = text.split("shown, not linted").nth(1).unwrap();
+        assert!(
+            shown.contains("PAR success status           200"),
+            "{shown}"
+        );
+    }
 }

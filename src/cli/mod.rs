@@ -44,7 +44,8 @@ enum Command {
     /// Send the PAR and show the answer (exit 1 refused, 3 network/TLS problem)
     Submit(SubmitArgs),
     /// Run the embedded sandbox authorization server in the foreground
-    LocalAs(LocalAsArgs),
+    #[command(alias = "local-as")]
+    Sandbox(SandboxArgs),
     /// Print the public JWK Set of a profile's key, to register with the authorization server
     Jwks(JwksArgs),
     /// Make a new private key (file mode 0600) and print its public JWK
@@ -152,7 +153,7 @@ struct SubmitArgs {
 }
 
 #[derive(Debug, Args)]
-struct LocalAsArgs {
+struct SandboxArgs {
     /// Port on 127.0.0.1 (0: any free port)
     #[arg(long, default_value_t = crate::core::profile::DEFAULT_EMBEDDED_PORT)]
     port: u16,
@@ -227,7 +228,7 @@ pub fn main() -> ExitCode {
         Some(Command::Build(args)) => build::build(&args),
         Some(Command::Lint(args)) => build::lint(&args),
         Some(Command::Submit(args)) => submit::submit(&args),
-        Some(Command::LocalAs(args)) => submit::local_as(&args),
+        Some(Command::Sandbox(args)) => submit::sandbox(&args),
         Some(Command::Jwks(args)) => keys::jwks(&args),
         Some(Command::Keygen(args)) => keys::keygen(&args),
         Some(Command::Profiles(ProfilesCommand::List)) => catalog::profiles_list(),

@@ -1,5 +1,5 @@
 //! `submit`: build, send the PAR (to the embedded sandbox server when the profile targets it),
-//! and show the answer. `local-as`: the sandbox server in the foreground.
+//! and show the answer. `sandbox`: the sandbox server in the foreground.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,16 +8,18 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::render;
-use super::{Failure, LocalAsArgs, Outcome, SubmitArgs};
+use super::{Failure, Outcome, SandboxArgs, SubmitArgs};
 use crate::core::consent::PackSet;
 use crate::core::error::{ConfigError, Origin};
 use crate::core::keys::{self, SigningKey};
 use crate::core::lint;
-use crate::core::local_as::{Config, LocalAs, TrustedClient};
-use crate::core::par::{self, ClientOptions, NetworkError, Outcome as ParOutcome, ParExchange};
 use crate::core::paths;
 use crate::core::profile::{self, LoadedProfile, Target};
 use crate::core::request::{self, Overrides, ParSeed, ParTicket};
+use crate::core::sandbox::{Config, Sandbox, TrustedClient};
+use crate::core::transport::{
+    self, ClientOptions, NetworkError, Outcome as ParOutcome, ParExchange,
+};
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
@@ -58,7 +60,7 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
     let mut _embedded = None;
     let base = if loaded.profile.target == Target::Embedded {
         let nominal = loaded.seed(&packs, &overrides, &profile::default_embedded_base())?;
-        let server = LocalAs::start(
+        let server = Sandbox::start(
             Config::new(TrustedClient::of(&nominal, &key), packs.clone()),
             0,
         )
@@ -116,7 +118,7 @@ async fn send(
         ))
     })?;
     let lint = lint::lint_ticket(&ticket, &seed, key, packs, now);
-    let delivery = match par::deliver(&seed.endpoints, &tls, options, &ticket).await {
+    let delivery = match transport::deliver(&seed.endpoints, &tls, options, &ticket).await {
         Ok(d) => d,
         Err(e) => return Ok(Err(e)),
     };
@@ -135,7 +137,7 @@ fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {
     let authorize_url = |request_uri: &str| {
         sent.authorization_endpoint
             .as_deref()
-            .map(|a| par::authorize_url(a, &sent.seed.client_id, request_uri))
+            .map(|a| transport::authorize_url(a, &sent.seed.client_id, request_uri))
     };
     let code = match exchange.outcome {
         ParOutcome::Accepted { .. } => ExitCode::SUCCESS,
@@ -260,7 +262,7 @@ fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {
     code
 }
 
-pub fn local_as(args: &LocalAsArgs) -> Outcome {
+pub fn sandbox(args: &SandboxArgs) -> Outcome {
     runtime()?.block_on(async {
         let loaded = profile::find(&args.trust)?;
         let packs = PackSet::load(paths::user_packs_dir().as_deref())?;
@@ -270,7 +272,7 @@ pub fn local_as(args: &LocalAsArgs) -> Outcome {
         let client = TrustedClient::of(&seed, &key);
         let mut config = Config::new(client, packs);
         config.par_status = args.par_status;
-        let server = LocalAs::start(config, args.port)
+        let server = Sandbox::start(config, args.port)
             .await
             .map_err(|e| bind_failed(args.port, e))?;
         let issuer = server.issuer().to_owned();

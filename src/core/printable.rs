@@ -26,7 +26,10 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 
 /// Like `printable`, for a value that should stay on one line (a header, an error code).
 pub fn printable_line(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c == '\n' || c == '\t' || needs_escape(c)) {
+    if !text
+        .chars()
+        .any(|c| c == '\n' || c == '\t' || needs_escape(c))
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

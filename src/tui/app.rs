@@ -14,11 +14,11 @@ use tui_input::backend::crossterm::EventHandler;
 use crate::core::consent::{FieldValue, Kind, PackSet};
 use crate::core::keys::SigningKey;
 use crate::core::lint::{self, Finding};
-use crate::core::par::{Delivery, NetworkError, Outcome};
 use crate::core::profile::{self, LoadedProfile, ProfileEntry, ProfileSource};
 use crate::core::request::ParSeed;
 use crate::core::request::{self, ParTicket};
 use crate::core::tls::CertInfo;
+use crate::core::transport::{Delivery, NetworkError, Outcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -619,7 +619,7 @@ impl App {
     pub fn authorize_url(&self) -> Option<String> {
         let (delivery, request_uri) = self.accepted()?;
         let endpoint = delivery.authorization_endpoint.as_deref()?;
-        Some(crate::core::par::authorize_url(
+        Some(crate::core::transport::authorize_url(
             endpoint,
             &self.seed.client_id,
             request_uri,

@@ -20,12 +20,12 @@ use tokio::sync::mpsc;
 
 use crate::core::consent::PackSet;
 use crate::core::error::ConfigError;
-use crate::core::local_as::{Config, LocalAs, TrustedClient};
-use crate::core::par::{self, ClientOptions};
 use crate::core::paths;
 use crate::core::profile::{self, ProfileSource, Target};
 use crate::core::request::Overrides;
+use crate::core::sandbox::{Config, Sandbox, TrustedClient};
 use crate::core::tls::TlsMaterial;
+use crate::core::transport::{self, ClientOptions};
 use app::{App, Effect, Loaded, Message};
 use clipboard::{Clipboard, SystemClipboard};
 use view::{HitAreas, Theme};
@@ -65,7 +65,7 @@ pub fn run(profile_name: &str) -> ExitCode {
 /// Everything the loop needs besides the state: the sandbox server, TLS, the clipboard.
 struct Shell {
     packs: PackSet,
-    embedded: Option<LocalAs>,
+    embedded: Option<Sandbox>,
     tls: TlsMaterial,
     options: ClientOptions,
     clipboard: SystemClipboard,
@@ -86,7 +86,7 @@ impl Shell {
                 &profile::default_embedded_base(),
             )?;
             let config = Config::new(TrustedClient::of(&nominal, &key), self.packs.clone());
-            let server = LocalAs::start(config, 0).await.map_err(|e| {
+            let server = Sandbox::start(config, 0).await.map_err(|e| {
                 ConfigError::new(
                     crate::core::error::Origin::Flag("embedded server".into()),
                     "",
@@ -123,7 +123,7 @@ impl Shell {
                 let tls = self.tls.clone();
                 let options = self.options.clone();
                 tokio::spawn(async move {
-                    let result = par::deliver(&endpoints, &tls, &options, &ticket).await;
+                    let result = transport::deliver(&endpoints, &tls, &options, &ticket).await;
                     let _ = tx.send(Message::Delivered(Box::new(result)));
                 });
             }

@@ -16,9 +16,11 @@ use super::app::{App, Effect, Loaded, Message, Overlay, Pane, RequestState, Row}
 use super::view::{self, Theme};
 use crate::core::consent::{FieldValue, PackSet};
 use crate::core::keys::SigningKey;
-use crate::core::par::{Body, Delivery, NetworkError, NetworkErrorKind, Outcome, ParExchange};
 use crate::core::profile::{self};
 use crate::core::request::Overrides;
+use crate::core::transport::{
+    Body, Delivery, NetworkError, NetworkErrorKind, Outcome, ParExchange,
+};
 
 /// RFC 8032 section 7.1, test 1: a published key, not a secret.
 const RFC8032_SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
@@ -598,7 +600,7 @@ fn screen_refused_and_confirm_submit() {
         Outcome::Refused {
             error: "invalid_request_object".into(),
             error_description: Some("exp - nbf is 3700 s".into()),
-            explanation: crate::core::par::explain("invalid_request_object"),
+            explanation: crate::core::oauth::explain("invalid_request_object"),
         },
         start(),
     )))));

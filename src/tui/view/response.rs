@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span, Text};
 use super::Theme;
 use super::jwt::json_text;
 use crate::core::display;
-use crate::core::par::{Body, Outcome};
+use crate::core::transport::{Body, Outcome};
 use crate::tui::app::{App, RequestState};
 
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];

@@ -1,0 +1,140 @@
+//! The OAuth error codes a FAPI 2.0 authorization server answers with: each with its HTTP
+//! status and plain words on what it usually means. One table for lint (what a strict server
+//! would answer for a finding), the sandbox (the status of its refusals) and the explanation
+//! of a real server's answer.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthError {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    InvalidScope,
+    InvalidRequestObject,
+    InvalidRequestUri,
+    InvalidRedirectUri,
+    InvalidAuthorizationDetails,
+    AccessDenied,
+    ServerError,
+    TemporarilyUnavailable,
+}
+
+use OAuthError::*;
+
+const ALL: [OAuthError; 12] = [
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    InvalidScope,
+    InvalidRequestObject,
+    InvalidRequestUri,
+    InvalidRedirectUri,
+    InvalidAuthorizationDetails,
+    AccessDenied,
+    ServerError,
+    TemporarilyUnavailable,
+];
+
+const NON_STANDARD: &str = "A non-standard error code: read the error_description.";
+
+impl OAuthError {
+    pub fn code(self) -> &'static str {
+        match self {
+            InvalidRequest => "invalid_request",
+            InvalidClient => "invalid_client",
+            InvalidGrant => "invalid_grant",
+            UnauthorizedClient => "unauthorized_client",
+            InvalidScope => "invalid_scope",
+            InvalidRequestObject => "invalid_request_object",
+            InvalidRequestUri => "invalid_request_uri",
+            InvalidRedirectUri => "invalid_redirect_uri",
+            InvalidAuthorizationDetails => "invalid_authorization_details",
+            AccessDenied => "access_denied",
+            ServerError => "server_error",
+            TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// The status a token or PAR endpoint answers with (RFC 6749 5.2: 401 when client
+    /// authentication failed, 400 for the rest of the request errors).
+    pub fn status(self) -> u16 {
+        match self {
+            InvalidClient => 401,
+            AccessDenied => 403,
+            ServerError => 500,
+            TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+
+    pub fn explanation(self) -> &'static str {
+        match self {
+            InvalidRequest => {
+                "The server found the request malformed or missing something it requires: a parameter, PKCE S256, a redirect_uri it knows, or openid in scope when claims/nonce/max_age are sent."
+            }
+            InvalidClient => {
+                "The server did not accept who you are: the client assertion's signature (is the key registered, with this kid?), its iss/sub (the client_id), its aud (FAPI 2.0: the issuer only, as a string), an expired or replayed assertion (fresh jti each time), or a missing or untrusted client certificate."
+            }
+            InvalidGrant => {
+                "The authorization code, refresh token or PKCE verifier was refused: used already, expired, issued to another client or redirect_uri, or the code_verifier does not match the code_challenge."
+            }
+            UnauthorizedClient => {
+                "This client may not use this flow: check the grant and response types it was registered with."
+            }
+            InvalidScope => {
+                "A scope value is unknown to the server or not allowed for this client."
+            }
+            InvalidRequestObject => {
+                "The signed request object was refused: its signature or alg (PS256, ES256, EdDSA), aud (the issuer), iss (the client_id), exp/nbf (at most 60 minutes apart, nbf not in the future, not expired), or client_id different from the form's."
+            }
+            InvalidRequestUri => {
+                "The request_uri is unknown, already used (it is one-time) or expired: push the request again."
+            }
+            InvalidRedirectUri => "The redirect_uri is not one registered for this client.",
+            InvalidAuthorizationDetails => {
+                "The authorization_details were refused: an unknown type, a field the type does not have, a missing required field, or a value outside the allowed set."
+            }
+            AccessDenied => "The server (or the user) refused the request.",
+            ServerError => {
+                "The server failed while handling the request: not your fault; retry, and quote the x-fapi-interaction-id to its operators."
+            }
+            TemporarilyUnavailable => "The server is overloaded or in maintenance: retry later.",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<OAuthError> {
+        ALL.into_iter().find(|e| e.code() == code)
+    }
+}
+
+/// Plain words for an error code a server answered, standard or not.
+pub fn explain(code: &str) -> String {
+    OAuthError::from_code(code)
+        .map_or(NON_STANDARD, OAuthError::explanation)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_reads_back_and_is_explained() {
+        for error in ALL {
+            assert_eq!(OAuthError::from_code(error.code()), Some(error));
+            assert_ne!(explain(error.code()), NON_STANDARD, "{error:?}");
+        }
+        assert_eq!(explain("made_up"), NON_STANDARD);
+    }
+
+    #[test]
+    fn only_failed_client_authentication_is_401() {
+        assert_eq!(InvalidClient.status(), 401);
+        assert_eq!(InvalidRequestObject.status(), 400);
+        assert_eq!(InvalidAuthorizationDetails.status(), 400);
+    }
+}

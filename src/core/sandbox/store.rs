@@ -1,0 +1,199 @@
+//! What the sandbox remembers between requests: the pushed requests (by request_uri) and the
+//! client assertion jti it has seen. Both are bounded: an entry lives until it expires and is
+//! purged after, and at most `STORE_CAP` live entries are kept, the oldest going first, so
+//! memory stays flat whatever the load.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+/// Live entries per store.
+pub const STORE_CAP: usize = 1_000;
+
+struct Entry<V> {
+    /// Insertion order, to find the oldest.
+    seq: u64,
+    /// Unix seconds; the entry is live up to and including this second.
+    expires_at: i64,
+    value: V,
+}
+
+/// A map whose entries expire and whose size is capped, oldest out.
+struct Expiring<V> {
+    cap: usize,
+    next_seq: u64,
+    by_key: HashMap<String, Entry<V>>,
+    by_age: BTreeMap<u64, String>,
+}
+
+impl<V> Expiring<V> {
+    fn new(cap: usize) -> Self {
+        Expiring {
+            cap,
+            next_seq: 0,
+            by_key: HashMap::new(),
+            by_age: BTreeMap::new(),
+        }
+    }
+
+    fn purge(&mut self, now: i64) {
+        let by_age = &mut self.by_age;
+        self.by_key.retain(|_, entry| {
+            let live = entry.expires_at >= now;
+            if !live {
+                by_age.remove(&entry.seq);
+            }
+            live
+        });
+    }
+
+    fn insert(&mut self, key: String, expires_at: i64, value: V, now: i64) {
+        self.purge(now);
+        if let Some(old) = self.by_key.remove(&key) {
+            self.by_age.remove(&old.seq);
+        }
+        while self.by_key.len() >= self.cap {
+            let Some((_, oldest)) = self.by_age.pop_first() else {
+                break;
+            };
+            self.by_key.remove(&oldest);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.by_age.insert(seq, key.clone());
+        self.by_key.insert(
+            key,
+            Entry {
+                seq,
+                expires_at,
+                value,
+            },
+        );
+    }
+
+    fn get_mut(&mut self, key: &str, now: i64) -> Option<&mut V> {
+        self.purge(now);
+        self.by_key.get_mut(key).map(|entry| &mut entry.value)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.by_key.len()
+    }
+}
+
+/// A request pushed to /par, waiting for its one use at /authorize.
+pub struct Pushed {
+    pub client_id: String,
+    pub used: bool,
+    pub authorization_details: Value,
+}
+
+pub struct PushedRequests(Expiring<Pushed>);
+
+impl PushedRequests {
+    pub fn new(cap: usize) -> Self {
+        PushedRequests(Expiring::new(cap))
+    }
+
+    pub fn insert(&mut self, request_uri: String, expires_at: i64, pushed: Pushed, now: i64) {
+        self.0.insert(request_uri, expires_at, pushed, now);
+    }
+
+    /// The live request behind a request_uri; none once it expired.
+    pub fn live(&mut self, request_uri: &str, now: i64) -> Option<&mut Pushed> {
+        self.0.get_mut(request_uri, now)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// jti of client assertions, each kept until its assertion expires so a replay within the
+/// assertion's life is refused.
+pub struct UsedJti(Expiring<()>);
+
+impl UsedJti {
+    pub fn new(cap: usize) -> Self {
+        UsedJti(Expiring::new(cap))
+    }
+
+    /// Remembers a jti; false when it was seen before and its assertion has not expired.
+    pub fn first_use(&mut self, jti: &str, expires_at: i64, now: i64) -> bool {
+        if self.0.get_mut(jti, now).is_some() {
+            return false;
+        }
+        self.0.insert(jti.to_owned(), expires_at, (), now);
+        true
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_769_767_200;
+
+    fn pushed() -> Pushed {
+        Pushed {
+            client_id: "c".into(),
+            used: false,
+            authorization_details: Value::Null,
+        }
+    }
+
+    #[test]
+    fn a_request_uri_lives_until_its_expiry_then_is_gone() {
+        let mut store = PushedRequests::new(STORE_CAP);
+        store.insert("urn:a".into(), NOW + 90, pushed(), NOW);
+        assert!(store.live("urn:a", NOW + 90).is_some());
+        assert!(store.live("urn:a", NOW + 91).is_none());
+        assert_eq!(store.len(), 0);
+    }
+
+    #[test]
+    fn a_jti_is_refused_until_its_assertion_expires_then_forgotten() {
+        let mut store = UsedJti::new(STORE_CAP);
+        assert!(store.first_use("j", NOW + 60, NOW));
+        assert!(!store.first_use("j", NOW + 60, NOW + 60));
+        assert!(store.first_use("k", NOW + 200, NOW + 61));
+        assert_eq!(store.len(), 1, "the expired jti was purged");
+        assert!(store.first_use("j", NOW + 200, NOW + 62));
+    }
+
+    #[test]
+    fn the_cap_holds_and_the_oldest_go_first() {
+        let mut pushed_store = PushedRequests::new(STORE_CAP);
+        let mut jti = UsedJti::new(STORE_CAP);
+        for i in 0..STORE_CAP + 500 {
+            pushed_store.insert(format!("urn:{i}"), NOW + 90, pushed(), NOW);
+            assert!(jti.first_use(&format!("j{i}"), NOW + 60, NOW));
+        }
+        assert_eq!(pushed_store.len(), STORE_CAP);
+        assert_eq!(jti.len(), STORE_CAP);
+        assert!(pushed_store.live("urn:499", NOW).is_none());
+        assert!(pushed_store.live("urn:500", NOW).is_some());
+        assert!(
+            pushed_store
+                .live(&format!("urn:{}", STORE_CAP + 499), NOW)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn pushing_the_same_key_again_replaces_it_without_growing() {
+        let mut store = PushedRequests::new(2);
+        store.insert("urn:a".into(), NOW + 90, pushed(), NOW);
+        store.insert("urn:a".into(), NOW + 90, pushed(), NOW);
+        store.insert("urn:b".into(), NOW + 90, pushed(), NOW);
+        assert_eq!(store.len(), 2);
+        assert!(store.live("urn:a", NOW).is_some());
+    }
+}

@@ -1,0 +1,404 @@
+//! The PAR exchange: POST the ticket's form, read the answer as a model (accepted, refused
+//! with the OAuth error explained, or not an OAuth answer), and the authorize URL.
+
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::client::{
+    ClientOptions, NetworkError, NetworkErrorKind, classify, closed_after_handshake, http_client,
+    read_capped,
+};
+use super::discovery::discover;
+use crate::core::oauth;
+use crate::core::request::{Endpoints, ParTicket};
+use crate::core::tls::TlsMaterial;
+
+pub const INTERACTION_HEADER: &str = "x-fapi-interaction-id";
+
+/// The answer's body: JSON when it parses, text otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Body {
+    Json(Value),
+    Text(String),
+}
+
+impl Body {
+    fn parse(bytes: &[u8]) -> Body {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(v) => Body::Json(v),
+            Err(_) => Body::Text(String::from_utf8_lossy(bytes).into_owned()),
+        }
+    }
+
+    pub fn json(&self) -> Option<&Value> {
+        match self {
+            Body::Json(v) => Some(v),
+            Body::Text(_) => None,
+        }
+    }
+
+    pub fn pretty(&self) -> String {
+        match self {
+            Body::Json(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+            Body::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// What the PAR endpoint answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParExchange {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+    pub elapsed: Duration,
+    pub received_at: Timestamp,
+    /// The interaction id sent, and the one echoed (if any).
+    pub interaction_id: String,
+    pub echoed_interaction_id: Option<String>,
+    pub server_date: Option<Timestamp>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    Accepted {
+        request_uri: String,
+        expires_in: i64,
+        expires_at: Timestamp,
+    },
+    Refused {
+        error: String,
+        error_description: Option<String>,
+        explanation: String,
+    },
+    /// Not an OAuth answer: an HTML error page, a 2xx without request_uri, ...
+    Unexpected { explanation: String },
+}
+
+impl ParExchange {
+    /// Notes worth showing: a non-201 success, an interaction id not echoed, a clock apart.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if matches!(self.outcome, Outcome::Accepted { .. }) && self.status == 200 {
+            notes.push("the server answered 200; RFC 9126 says 201 (the Malaysia and UAE deployments answer 200)".into());
+        }
+        match &self.echoed_interaction_id {
+            Some(echoed) if *echoed != self.interaction_id => notes.push(format!(
+                "the server echoed x-fapi-interaction-id {echoed}, not the {} sent",
+                self.interaction_id
+            )),
+            None => notes.push("the server did not echo x-fapi-interaction-id".into()),
+            _ => {}
+        }
+        if self.is_time_related()
+            && let Some(server) = self.server_date
+        {
+            let apart = self.received_at.as_second() - server.as_second();
+            if apart.abs() > 5 {
+                notes.push(format!(
+                    "your clock is {} {} the server's (its Date header says {}): fix the local clock, or set signing.clock_skew",
+                    crate::core::time::short_duration(apart.abs()),
+                    if apart > 0 { "ahead of" } else { "behind" },
+                    crate::core::time::rfc3339_seconds(server)
+                ));
+            } else {
+                notes.push("your clock agrees with the server's Date header (within 5 s)".into());
+            }
+        }
+        notes
+    }
+
+    fn is_time_related(&self) -> bool {
+        let Outcome::Refused {
+            error_description, ..
+        } = &self.outcome
+        else {
+            return false;
+        };
+        let text = error_description
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        [
+            "exp",
+            "nbf",
+            "iat",
+            "expired",
+            "future",
+            "clock",
+            "timestamp",
+            "too far",
+        ]
+        .iter()
+        .any(|w| text.contains(w))
+    }
+}
+
+fn outcome_of(status: u16, body: &Body, received_at: Timestamp) -> Outcome {
+    let json = body.json();
+    let str_field = |name: &str| {
+        json.and_then(|v| v.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    if (200..300).contains(&status) {
+        let expires_in = json
+            .and_then(|v| v.get("expires_in"))
+            .and_then(Value::as_i64);
+        return match (str_field("request_uri"), expires_in) {
+            (Some(request_uri), Some(expires_in)) => Outcome::Accepted {
+                request_uri,
+                expires_in,
+                expires_at: received_at + jiff::SignedDuration::from_secs(expires_in),
+            },
+            _ => Outcome::Unexpected {
+                explanation: format!(
+                    "the server answered {status} without request_uri and expires_in (RFC 9126 2.2)"
+                ),
+            },
+        };
+    }
+    match str_field("error") {
+        Some(error) => Outcome::Refused {
+            explanation: oauth::explain(&error),
+            error,
+            error_description: str_field("error_description"),
+        },
+        None => Outcome::Unexpected {
+            explanation: match (status, body) {
+                (_, Body::Text(t)) if t.trim_start().starts_with('<') => format!(
+                    "the server answered {status} with an HTML page, not OAuth JSON: often a proxy, gateway or WAF in front of the authorization server (a wrong URL, a missing client certificate, a blocked path)"
+                ),
+                (404, _) => "404: the PAR endpoint URL is wrong (read it from the issuer's discovery document)".into(),
+                (405, _) => "405: this URL does not take POST: is it really the PAR endpoint?".into(),
+                (s, _) if s >= 500 => format!("{s}: the server failed; retry, and quote the x-fapi-interaction-id"),
+                (s, _) => format!("{s} without an OAuth error body"),
+            },
+        },
+    }
+}
+
+/// POSTs the ticket's form to the PAR endpoint.
+pub async fn send(
+    client: &reqwest::Client,
+    par_endpoint: &str,
+    ticket: &ParTicket,
+) -> Result<ParExchange, NetworkError> {
+    let started = Instant::now();
+    let response = client
+        .post(par_endpoint)
+        .header(INTERACTION_HEADER, &ticket.interaction_id)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&ticket.form)
+        .send()
+        .await
+        .map_err(|e| classify(&e, par_endpoint))?;
+    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let bytes = read_capped(response, par_endpoint).await?;
+    let received_at = Timestamp::now();
+    let body = Body::parse(&bytes);
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let server_date = header("date")
+        .and_then(|d| jiff::fmt::rfc2822::parse(&d).ok())
+        .map(|z| z.timestamp());
+    Ok(ParExchange {
+        status,
+        outcome: outcome_of(status, &body, received_at),
+        echoed_interaction_id: header(INTERACTION_HEADER),
+        headers,
+        body,
+        elapsed: started.elapsed(),
+        received_at,
+        interaction_id: ticket.interaction_id.clone(),
+        server_date,
+    })
+}
+
+/// Where a PAR went and what came back.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub par_endpoint: String,
+    pub authorization_endpoint: Option<String>,
+    pub exchange: ParExchange,
+}
+
+/// Sends a ticket to the profile's endpoints, reading them from discovery when the profile
+/// has no PAR endpoint. The CLI and the TUI both call this.
+pub async fn deliver(
+    endpoints: &Endpoints,
+    tls: &TlsMaterial,
+    options: &ClientOptions,
+    ticket: &ParTicket,
+) -> Result<Delivery, NetworkError> {
+    let mut par_endpoint = endpoints.par.clone();
+    let mut authorization_endpoint = endpoints.authorization.clone();
+    if par_endpoint.is_none() {
+        let client = http_client(&endpoints.issuer, tls, options)?;
+        let found = discover(&client, &endpoints.issuer, tls.identity_pem.is_some())
+            .await
+            .map_err(|e| {
+                closed_after_handshake(e, &endpoints.issuer, tls.identity_pem.is_some())
+            })?;
+        par_endpoint = found.par_endpoint;
+        authorization_endpoint = authorization_endpoint.or(found.authorization_endpoint);
+    }
+    let par_endpoint = par_endpoint.ok_or_else(|| {
+        NetworkError::new(
+            NetworkErrorKind::Discovery,
+            "discovery names no pushed_authorization_request_endpoint",
+            "set par_endpoint in the profile",
+        )
+    })?;
+    let client = http_client(&par_endpoint, tls, options)?;
+    let exchange = send(&client, &par_endpoint, ticket)
+        .await
+        .map_err(|e| closed_after_handshake(e, &par_endpoint, tls.identity_pem.is_some()))?;
+    Ok(Delivery {
+        par_endpoint,
+        authorization_endpoint,
+        exchange,
+    })
+}
+
+/// authorization_endpoint?client_id=...&request_uri=... (RFC 9126 4).
+pub fn authorize_url(authorization_endpoint: &str, client_id: &str, request_uri: &str) -> String {
+    match url::Url::parse(authorization_endpoint) {
+        Ok(mut url) => {
+            url.query_pairs_mut()
+                .append_pair("client_id", client_id)
+                .append_pair("request_uri", request_uri);
+            url.to_string()
+        }
+        Err(_) => authorization_endpoint.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn now() -> Timestamp {
+        "2026-01-30T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn success_needs_request_uri_and_expires_in() {
+        let body = Body::Json(
+            json!({"request_uri": "urn:ietf:params:oauth:request_uri:x", "expires_in": 90}),
+        );
+        let Outcome::Accepted { expires_at, .. } = outcome_of(201, &body, now()) else {
+            panic!()
+        };
+        assert_eq!(expires_at, now() + jiff::SignedDuration::from_secs(90));
+        assert!(matches!(
+            outcome_of(200, &Body::Json(json!({})), now()),
+            Outcome::Unexpected { .. }
+        ));
+    }
+
+    #[test]
+    fn oauth_errors_are_explained_and_html_pages_named() {
+        let body = Body::parse(
+            br#"{"error":"invalid_client","error_description":"client authentication failed"}"#,
+        );
+        let Outcome::Refused {
+            error, explanation, ..
+        } = outcome_of(401, &body, now())
+        else {
+            panic!()
+        };
+        assert_eq!(error, "invalid_client");
+        assert!(explanation.contains("client assertion"));
+        for code in [
+            "invalid_request",
+            "invalid_client",
+            "invalid_request_object",
+            "invalid_authorization_details",
+            "unauthorized_client",
+            "invalid_scope",
+            "access_denied",
+            "server_error",
+            "temporarily_unavailable",
+        ] {
+            assert!(!oauth::explain(code).contains("non-standard"), "{code}");
+        }
+        let html = Body::parse(b"<html><body>Bad Gateway</body></html>");
+        let Outcome::Unexpected { explanation } = outcome_of(502, &html, now()) else {
+            panic!()
+        };
+        assert!(explanation.contains("HTML page"));
+    }
+
+    #[test]
+    fn authorize_url_encodes_its_parameters() {
+        assert_eq!(
+            authorize_url(
+                "https://as.example/auth",
+                "a b",
+                "urn:ietf:params:oauth:request_uri:1"
+            ),
+            "https://as.example/auth?client_id=a+b&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A1"
+        );
+    }
+
+    fn exchange(
+        status: u16,
+        description: &str,
+        date: Option<Timestamp>,
+        echoed: Option<&str>,
+    ) -> ParExchange {
+        let body = Body::Json(
+            json!({"error": "invalid_request_object", "error_description": description}),
+        );
+        ParExchange {
+            status,
+            headers: vec![],
+            outcome: outcome_of(status, &body, now()),
+            body,
+            elapsed: Duration::from_millis(3),
+            received_at: now(),
+            interaction_id: "a".into(),
+            echoed_interaction_id: echoed.map(str::to_owned),
+            server_date: date,
+        }
+    }
+
+    #[test]
+    fn notes_compare_clocks_on_time_refusals_and_interaction_ids() {
+        let behind = now() - jiff::SignedDuration::from_secs(120);
+        let notes = exchange(400, "request object expired (exp)", Some(behind), Some("a")).notes();
+        assert!(
+            notes.iter().any(|n| n.contains("2m ahead of the server's")),
+            "{notes:?}"
+        );
+        let notes = exchange(400, "signature invalid", Some(behind), Some("b")).notes();
+        assert!(!notes.iter().any(|n| n.contains("clock")), "{notes:?}");
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("echoed x-fapi-interaction-id b"))
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! Talking to an authorization server: the HTTP client (rustls, optional mutual TLS, timeouts,
+//! body cap, no proxy on loopback) with network and TLS failures named, the PAR exchange and
+//! the authorize URL, and discovery.
+
+mod client;
+mod discovery;
+mod exchange;
+
+pub use client::{
+    BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, http_client, is_loopback_url,
+};
+pub use discovery::{Discovery, discover};
+pub use exchange::{
+    Body, Delivery, INTERACTION_HEADER, Outcome, ParExchange, authorize_url, deliver, send,
+};
