@@ -78,6 +78,19 @@ pub fn is_loopback_url(url: &url::Url) -> bool {
     }
 }
 
+/// `url` as it may be shown or recorded: any `user:password@` replaced by `***@`, so
+/// credentials written into an endpoint never reach a terminal, a log or the history.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username("***");
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// A client for one target: TLS verified unless insecure, the profile's identity and CA,
 /// proxies from the environment except for loopback.
 pub fn http_client(
@@ -110,7 +123,10 @@ pub fn http_client(
         .connect_timeout(options.connect_timeout)
         .timeout(options.timeout)
         .tls_danger_accept_invalid_certs(options.insecure)
-        .user_agent(concat!("consent-explorer/", env!("CARGO_PKG_VERSION")));
+        .user_agent(concat!("consent-explorer/", env!("CARGO_PKG_VERSION")))
+        // A redirect would carry the signed request object and client assertion (or a code
+        // and verifier) to another address: show it to the user instead of following it.
+        .redirect(reqwest::redirect::Policy::none());
     if is_loopback_url(&url) {
         builder = builder.no_proxy();
     }
@@ -194,7 +210,14 @@ pub fn classify(e: &reqwest::Error, target: &str) -> NetworkError {
             "check the profile's [tls] and the server's TLS setup",
         );
     }
-    NetworkError::new(Other, format!("request to {host} failed: {all}"), "")
+    let hint = if all.contains("reset") || all.contains("closed") || all.contains("incomplete") {
+        "the server or a proxy on the way closed the connection mid-answer: retry; if it repeats, check the endpoint URL and quote the x-fapi-interaction-id to the server's operators"
+    } else if all.contains("invalid") || all.contains("parse") || all.contains("header") {
+        "the answer is not valid HTTP: check that the URL names an HTTP(S) endpoint (scheme and port), not another service"
+    } else {
+        "check the endpoint URL and that the server runs; retry with a longer --timeout if it is slow"
+    };
+    NetworkError::new(Other, format!("request to {host} failed: {all}"), hint)
 }
 
 fn tls_failure(e: &rustls::Error, host: &str) -> NetworkError {
@@ -320,6 +343,23 @@ mod tests {
             closed_after_handshake(refused, "https://as.example/par", false).kind,
             NetworkErrorKind::ConnectionRefused
         );
+    }
+
+    #[test]
+    fn credentials_in_urls_are_redacted() {
+        assert_eq!(
+            redact_url("https://alice:s3cret@as.example/par?x=1"),
+            "https://***@as.example/par?x=1"
+        );
+        assert_eq!(
+            redact_url("https://token@as.example/"),
+            "https://***@as.example/"
+        );
+        assert_eq!(
+            redact_url("https://as.example/par"),
+            "https://as.example/par"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
     }
 
     #[test]

@@ -140,7 +140,55 @@ impl ParExchange {
     }
 }
 
-fn outcome_of(status: u16, body: &Body, received_at: Timestamp) -> Outcome {
+/// The two fields of a successful PAR answer, each checked: which one is wrong, and how.
+fn acceptance(json: Option<&Value>, received_at: Timestamp) -> Result<Outcome, String> {
+    let Some(doc) = json.and_then(Value::as_object) else {
+        return Err("the body is not a JSON object".into());
+    };
+    let request_uri = match doc.get("request_uri") {
+        None => return Err("request_uri is missing".into()),
+        Some(Value::String(uri)) if uri.trim().is_empty() => {
+            return Err("request_uri is empty".into());
+        }
+        Some(Value::String(uri)) => uri.clone(),
+        Some(other) => return Err(format!("request_uri is {}, not a string", kind_of(other))),
+    };
+    let expires_in = match doc.get("expires_in") {
+        None => return Err("expires_in is missing".into()),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(seconds) if seconds > 0 => seconds,
+            Some(seconds) => {
+                return Err(format!(
+                    "expires_in is {seconds}: the request_uri would be expired already"
+                ));
+            }
+            None => return Err(format!("expires_in is {n}, not a whole number of seconds")),
+        },
+        Some(other) => return Err(format!("expires_in is {}, not a number", kind_of(other))),
+    };
+    let expires_at = jiff::SignedDuration::try_from_secs_f64(expires_in as f64)
+        .ok()
+        .and_then(|d| received_at.checked_add(d).ok())
+        .ok_or_else(|| format!("expires_in {expires_in} is out of range (not a date)"))?;
+    Ok(Outcome::Accepted {
+        request_uri,
+        expires_in,
+        expires_at,
+    })
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn outcome_of(status: u16, location: Option<&str>, body: &Body, received_at: Timestamp) -> Outcome {
     let json = body.json();
     let str_field = |name: &str| {
         json.and_then(|v| v.get(name))
@@ -148,20 +196,21 @@ fn outcome_of(status: u16, body: &Body, received_at: Timestamp) -> Outcome {
             .map(str::to_owned)
     };
     if (200..300).contains(&status) {
-        let expires_in = json
-            .and_then(|v| v.get("expires_in"))
-            .and_then(Value::as_i64);
-        return match (str_field("request_uri"), expires_in) {
-            (Some(request_uri), Some(expires_in)) => Outcome::Accepted {
-                request_uri,
-                expires_in,
-                expires_at: received_at + jiff::SignedDuration::from_secs(expires_in),
-            },
-            _ => Outcome::Unexpected {
+        return match acceptance(json, received_at) {
+            Ok(accepted) => accepted,
+            Err(problem) => Outcome::Unexpected {
                 explanation: format!(
-                    "the server answered {status} without request_uri and expires_in (RFC 9126 2.2)"
+                    "the server answered {status}, but {problem} (RFC 9126 2.2: a JSON object with request_uri, a string, and expires_in, a positive number of seconds)"
                 ),
             },
+        };
+    }
+    if (300..400).contains(&status) {
+        let location = location.unwrap_or("nowhere (no Location header)");
+        return Outcome::Unexpected {
+            explanation: format!(
+                "the server answered {status}, a redirect to {location}: not followed, so the signed request object and client assertion went nowhere else; put the final URL in the profile if it is right"
+            ),
         };
     }
     match str_field("error") {
@@ -224,7 +273,7 @@ pub async fn send(
         .map(|z| z.timestamp());
     Ok(ParExchange {
         status,
-        outcome: outcome_of(status, &body, received_at),
+        outcome: outcome_of(status, header("location").as_deref(), &body, received_at),
         echoed_interaction_id: header(INTERACTION_HEADER),
         headers,
         body,
@@ -308,14 +357,82 @@ mod tests {
         let body = Body::Json(
             json!({"request_uri": "urn:ietf:params:oauth:request_uri:x", "expires_in": 90}),
         );
-        let Outcome::Accepted { expires_at, .. } = outcome_of(201, &body, now()) else {
+        let Outcome::Accepted { expires_at, .. } = outcome_of(201, None, &body, now()) else {
             panic!()
         };
         assert_eq!(expires_at, now() + jiff::SignedDuration::from_secs(90));
         assert!(matches!(
-            outcome_of(200, &Body::Json(json!({})), now()),
+            outcome_of(200, None, &Body::Json(json!({})), now()),
             Outcome::Unexpected { .. }
         ));
+    }
+
+    #[test]
+    fn a_malformed_acceptance_names_the_field_and_what_is_wrong() {
+        let cases = [
+            (
+                json!({"request_uri": "urn:x", "expires_in": 1_000_000_000_000_i64}),
+                "expires_in 1000000000000 is out of range",
+            ),
+            (
+                json!({"request_uri": "urn:x", "expires_in": 0}),
+                "expires_in is 0",
+            ),
+            (
+                json!({"request_uri": "urn:x", "expires_in": -5}),
+                "expires_in is -5",
+            ),
+            (
+                json!({"request_uri": "urn:x", "expires_in": "60"}),
+                "expires_in is a string, not a number",
+            ),
+            (
+                json!({"request_uri": "urn:x", "expires_in": 60.5}),
+                "expires_in is 60.5, not a whole number",
+            ),
+            (json!({"expires_in": 60}), "request_uri is missing"),
+            (
+                json!({"request_uri": 7, "expires_in": 60}),
+                "request_uri is a number, not a string",
+            ),
+            (
+                json!({"request_uri": " ", "expires_in": 60}),
+                "request_uri is empty",
+            ),
+            (json!([1]), "not a JSON object"),
+        ];
+        for (doc, expected) in cases {
+            let Outcome::Unexpected { explanation } =
+                outcome_of(201, None, &Body::Json(doc.clone()), now())
+            else {
+                panic!("{doc} was accepted")
+            };
+            assert!(explanation.contains(expected), "{doc}: {explanation}");
+        }
+        let Outcome::Unexpected { explanation } =
+            outcome_of(200, None, &Body::Text("<html>".into()), now())
+        else {
+            panic!()
+        };
+        assert!(explanation.contains("not a JSON object"), "{explanation}");
+    }
+
+    #[test]
+    fn a_redirect_is_shown_not_followed() {
+        let Outcome::Unexpected { explanation } = outcome_of(
+            307,
+            Some("https://elsewhere.example/par"),
+            &Body::Text(String::new()),
+            now(),
+        ) else {
+            panic!()
+        };
+        assert!(explanation.contains("307"), "{explanation}");
+        assert!(
+            explanation.contains("https://elsewhere.example/par"),
+            "{explanation}"
+        );
+        assert!(explanation.contains("not followed"), "{explanation}");
     }
 
     #[test]
@@ -325,7 +442,7 @@ mod tests {
         );
         let Outcome::Refused {
             error, explanation, ..
-        } = outcome_of(401, &body, now())
+        } = outcome_of(401, None, &body, now())
         else {
             panic!()
         };
@@ -345,7 +462,7 @@ mod tests {
             assert!(!oauth::explain(code).contains("non-standard"), "{code}");
         }
         let html = Body::parse(b"<html><body>Bad Gateway</body></html>");
-        let Outcome::Unexpected { explanation } = outcome_of(502, &html, now()) else {
+        let Outcome::Unexpected { explanation } = outcome_of(502, None, &html, now()) else {
             panic!()
         };
         assert!(explanation.contains("HTML page"));
@@ -375,7 +492,7 @@ mod tests {
         ParExchange {
             status,
             headers: vec![],
-            outcome: outcome_of(status, &body, now()),
+            outcome: outcome_of(status, None, &body, now()),
             body,
             elapsed: Duration::from_millis(3),
             received_at: now(),

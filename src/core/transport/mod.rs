@@ -7,7 +7,8 @@ mod discovery;
 mod exchange;
 
 pub use client::{
-    BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, http_client, is_loopback_url,
+    BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, http_client,
+    is_loopback_url, redact_url,
 };
 pub use discovery::{Discovery, discover};
 pub use exchange::{
