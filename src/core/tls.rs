@@ -159,12 +159,42 @@ pub fn load(
             "give an X.509 certificate in PEM",
         ));
     }
+    if let Err(problem) = key_fits_certificate(&chain, &key_der) {
+        let (field, hint) = if tls.pkcs12.is_some() {
+            ("tls.pkcs12", "export the PKCS#12 again with the certificate and its own key")
+        } else {
+            (
+                "tls.key",
+                "tls.key must be the private key of tls.cert (compare `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`)",
+            )
+        };
+        return Err(bad(field, problem, hint));
+    }
     let mut pem_text = pem::encode(&pem::Pem::new("PRIVATE KEY", key_der));
     for der in chain {
         pem_text.push_str(&pem::encode(&pem::Pem::new("CERTIFICATE", der)));
     }
     material.identity_pem = Some(pem_text.into_bytes());
     Ok(material)
+}
+
+/// Whether the private key is the one the leaf certificate names: the TLS handshake would fail
+/// later with a vague error otherwise.
+fn key_fits_certificate(chain: &[Vec<u8>], key_der: &[u8]) -> Result<(), String> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let certs = chain
+        .iter()
+        .map(|der| CertificateDer::from(der.clone()))
+        .collect();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der.to_vec()));
+    match rustls::sign::CertifiedKey::from_der(certs, key, &provider) {
+        Ok(_) => Ok(()),
+        Err(rustls::Error::InconsistentKeys(_)) => {
+            Err("the TLS private key does not belong to the client certificate".into())
+        }
+        Err(e) => Err(format!("the TLS private key cannot be used: {e}")),
+    }
 }
 
 /// The key as PKCS#8 DER; legacy PKCS#1 and SEC1 keys are passed through by tag.
