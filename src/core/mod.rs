@@ -2,6 +2,7 @@
 //! Nothing here knows of terminals or of clap.
 
 pub mod consent;
+pub mod edit;
 pub mod error;
 pub mod jws;
 pub mod keys;
