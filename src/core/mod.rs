@@ -12,5 +12,6 @@ pub mod par;
 pub mod paths;
 pub mod profile;
 pub mod request;
+pub mod session;
 pub mod time;
 pub mod tls;
