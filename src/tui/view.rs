@@ -637,14 +637,7 @@ fn response_text(app: &App, theme: Theme) -> Text<'static> {
 fn draw_footer(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let line = match &app.notice {
         Some(n) => Line::styled(n.clone(), theme.fg(Color::Yellow)),
-        None if area.width >= 130 => Line::styled(
-            "↑↓ move  space toggle  ◂▸ choose  enter edit  s submit  c/a/y copy  w save  p profiles  e $EDITOR  tab pane  ? help  q quit",
-            theme.dim(),
-        ),
-        None => Line::styled(
-            "↑↓ space ◂▸ enter edit  s submit  c copy  w save  1-5 panes  ? all keys  q quit",
-            theme.dim(),
-        ),
+        None => Line::styled(super::keymap::footer(area.width >= 130), theme.dim()),
     };
     frame.render_widget(Paragraph::new(line), area);
 }
@@ -660,53 +653,22 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-pub const HELP: &[(&str, &str)] = &[
-    (
-        "↑ ↓  j k",
-        "move in the editor (and in the profile list); scroll other panes",
-    ),
-    ("space", "toggle a permission, claim or flag"),
-    ("◂ ▸  h l", "choose the value of a selector"),
-    (
-        "enter",
-        "edit a text, date or number field (enter keeps, esc cancels)",
-    ),
-    ("s", "submit the PAR (asks first when lint has errors)"),
-    ("r", "push again (e.g. after EXPIRED)"),
-    ("c / a", "copy the request_uri / the authorize URL"),
-    (
-        "y",
-        "copy the JWT of the focused pane (request object or assertion)",
-    ),
-    ("w", "save the edits as a profile"),
-    ("p", "pick another profile"),
-    ("e", "open the profile in $EDITOR, then reload it"),
-    (
-        "tab, shift-tab, 1-5",
-        "focus a pane (tabs on small terminals)",
-    ),
-    ("mouse", "click focuses a pane, the wheel scrolls it"),
-    ("pgup pgdn", "scroll"),
-    ("m", "mouse capture on/off (off lets you select text)"),
-    ("?, F1 / esc", "this help / close"),
-    ("q, ctrl-c", "quit (asks when edits are unsaved)"),
-];
-
 fn draw_overlay(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let (title, lines, width, height): (&str, Vec<Line>, u16, u16) = match &app.overlay {
         Overlay::None => return,
         Overlay::Help => (
             " Keys ",
-            HELP.iter()
-                .map(|(k, d)| {
+            super::keymap::KEYMAP
+                .iter()
+                .map(|e| {
                     Line::from(vec![
-                        Span::styled(format!("{k:<11}"), theme.fg(Color::Cyan)),
-                        Span::raw(*d),
+                        Span::styled(format!("{:<11}", e.keys), theme.fg(Color::Cyan)),
+                        Span::raw(e.does),
                     ])
                 })
                 .collect(),
             90,
-            HELP.len() as u16 + 2,
+            super::keymap::KEYMAP.len() as u16 + 2,
         ),
         Overlay::ConfirmSubmit => (
             " Lint found errors ",
