@@ -4,12 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
-use consent_explorer::core::profile::{self};
-use consent_explorer::core::request;
-use consent_explorer::core::request::{Endpoints, Overrides};
-use consent_explorer::core::sandbox::{Config, Sandbox, TrustedClient};
+use consent_explorer::core::session::Session;
 use consent_explorer::core::tls::TlsMaterial;
 use consent_explorer::core::transport::{self, ClientOptions, Outcome};
 
@@ -29,24 +25,21 @@ fn main() {
         let key = SigningKey::generate(jsonwebtoken::Algorithm::PS256)
             .unwrap()
             .0;
-        let mut seed = profile::builtin("local")
+        let session = Session::builtin_with_key("local", key)
             .unwrap()
-            .seed(&PackSet::builtin(), &Overrides::default(), "http://unused")
-            .unwrap();
-        let client = TrustedClient::of(&seed, &key);
-        let server = Sandbox::start(Config::new(client, PackSet::builtin()), 0)
+            .start_sandbox()
             .await
             .unwrap();
-        seed.endpoints = Endpoints::embedded(server.issuer());
-        let url = seed.endpoints.par.clone().unwrap();
+        let url = session.seed().endpoints.par.clone().unwrap();
         let http = transport::http_client(&url, &TlsMaterial::default(), &ClientOptions::default())
             .unwrap();
         let mut times = Vec::with_capacity(count);
         for _ in 0..count {
             let started = Instant::now();
-            let ticket =
-                request::build(&seed, &key, jiff::Timestamp::now(), &mut rand::rng()).unwrap();
-            let exchange = transport::send(&http, &url, &ticket).await.unwrap();
+            let built = session
+                .build(&[], jiff::Timestamp::now(), &mut rand::rng())
+                .unwrap();
+            let exchange = transport::send(&http, &url, &built.ticket).await.unwrap();
             times.push(started.elapsed());
             assert!(
                 matches!(exchange.outcome, Outcome::Accepted { .. }),

@@ -3,11 +3,9 @@
 
 use std::sync::Arc;
 
-use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::keys::SigningKey;
-use consent_explorer::core::profile::{self};
-use consent_explorer::core::request::Overrides;
-use consent_explorer::tui::app::{App, Loaded, Message, Row};
+use consent_explorer::core::session::Session;
+use consent_explorer::tui::app::{App, Message, Row};
 use consent_explorer::tui::view::{self, Theme};
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -19,23 +17,9 @@ fn keypress(c: &mut Criterion) {
     let key = SigningKey::generate(jsonwebtoken::Algorithm::PS256)
         .unwrap()
         .0;
-    let loaded = profile::builtin("local").unwrap();
-    let packs = PackSet::builtin();
-    let seed = loaded
-        .seed(
-            &packs,
-            &Overrides::default(),
-            &profile::default_embedded_base(),
-        )
-        .unwrap();
+    let session = Session::builtin_with_key("local", key).unwrap();
     let mut app = App::new(
-        Loaded {
-            profile: loaded,
-            seed,
-            key: Arc::new(key),
-            client_cert: None,
-        },
-        packs,
+        Arc::new(session),
         Box::new(jiff::Timestamp::now),
         Box::new(rand::rngs::StdRng::from_os_rng()),
     );

@@ -1,3 +1,10 @@
+use clap::Parser;
+use consent_explorer::{cli, tui};
+
 fn main() -> std::process::ExitCode {
-    consent_explorer::cli::main()
+    let command_line = cli::Cli::parse();
+    match command_line.tui_profile() {
+        Some(profile) => tui::run(profile),
+        None => cli::run(command_line),
+    }
 }

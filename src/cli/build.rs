@@ -10,52 +10,30 @@ use super::{BuildArgs, Failure, LintArgs, Outcome};
 use crate::core::consent::PackSet;
 use crate::core::error::{ConfigError, Origin};
 use crate::core::jws::{self, DecodedJwt};
-use crate::core::keys::SigningKey;
 use crate::core::lint::{self, Finding};
 use crate::core::paths;
-use crate::core::profile::{self, LoadedProfile};
-use crate::core::request::{self, Overrides, ParSeed, ParTicket};
+use crate::core::profile;
+use crate::core::request::{Overrides, ParTicket};
+use crate::core::session::{Built, Session};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// Everything a build needs, from a profile name and the command-line overrides.
-pub struct Prepared {
-    pub loaded: LoadedProfile,
-    pub packs: PackSet,
-    pub seed: ParSeed,
-    pub key: SigningKey,
-}
-
-pub fn prepare(profile_name: &str, overrides: &Overrides) -> Result<Prepared, ConfigError> {
-    let loaded = profile::find(profile_name)?;
-    let packs = PackSet::load(paths::user_packs_dir().as_deref())?;
-    let seed = loaded.seed(&packs, overrides, &profile::default_embedded_base())?;
-    let key = loaded.signing_key(overrides.key.as_deref())?;
-    Ok(Prepared {
-        loaded,
-        packs,
-        seed,
-        key,
-    })
-}
-
-fn build_ticket(p: &Prepared, now: Timestamp) -> Result<(ParTicket, Vec<Finding>), Failure> {
-    let ticket = request::build(&p.seed, &p.key, now, &mut rand::rng()).map_err(|e| {
+/// Builds and lints once; a value the build refuses is a local problem (exit 2).
+fn build_once(session: &Session, now: Timestamp) -> Result<Built, Failure> {
+    session.build(&[], now, &mut rand::rng()).map_err(|e| {
         Failure::Config(ConfigError::new(
-            p.loaded.origin_of("consent"),
+            session.profile().origin_of("consent"),
             "",
             e.to_string(),
             "check the profile's values",
         ))
-    })?;
-    let findings = lint::lint_ticket(&ticket, &p.seed, &p.key, &p.packs, now);
-    Ok((ticket, findings))
+    })
 }
 
 pub fn build(args: &BuildArgs) -> Outcome {
-    let prepared = prepare(&args.profile.profile, &args.overrides.to_overrides())?;
+    let session = Session::offline(&args.profile.profile, &args.overrides.to_overrides())?;
     let now = Timestamp::now();
-    let (ticket, findings) = build_ticket(&prepared, now)?;
+    let Built { ticket, findings } = build_once(&session, now)?;
     if args.json {
         let report = BuildReport::new(&ticket, &findings);
         println!(
@@ -64,25 +42,26 @@ pub fn build(args: &BuildArgs) -> Outcome {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", human_build(&prepared, &ticket, &findings, now));
+    println!("{}", human_build(&session, &ticket, &findings, now));
     Ok(ExitCode::SUCCESS)
 }
 
-fn human_build(p: &Prepared, t: &ParTicket, findings: &[Finding], now: Timestamp) -> String {
-    let seed = &p.seed;
+fn human_build(session: &Session, t: &ParTicket, findings: &[Finding], now: Timestamp) -> String {
+    let seed = session.seed();
+    let key = session.key();
     let mut out = vec![
         format!(
             "Profile {} ({}), consent pack {}",
-            p.loaded.name,
-            p.loaded.source.describe(),
+            session.profile().name,
+            session.profile().source.describe(),
             seed.pack.type_
         ),
         format!("Issuer  {}", seed.endpoints.issuer),
         format!(
             "Key     {} {}, kid {}",
-            p.key.kind().describe(),
-            crate::core::keys::alg_name(p.key.alg()),
-            p.key.kid()
+            key.kind().describe(),
+            crate::core::keys::alg_name(key.alg()),
+            key.kid()
         ),
         String::new(),
     ];
@@ -160,8 +139,8 @@ pub fn lint(args: &LintArgs) -> Outcome {
     let overrides = args.overrides.to_overrides();
     let (findings, notes) = match &args.request {
         None => {
-            let prepared = prepare(args.profile.as_deref().unwrap_or("local"), &overrides)?;
-            (build_ticket(&prepared, now)?.1, Vec::new())
+            let session = Session::offline(args.profile.as_deref().unwrap_or("local"), &overrides)?;
+            (build_once(&session, now)?.findings, Vec::new())
         }
         Some(request_arg) => lint_foreign(args, request_arg, &overrides, now)?,
     };

@@ -220,11 +220,27 @@ impl From<ConfigError> for Failure {
 
 pub type Outcome = Result<ExitCode, Failure>;
 
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+impl Cli {
+    /// The profile the terminal UI opens on, when the command line asks for the UI.
+    pub fn tui_profile(&self) -> Option<&str> {
+        match &self.command {
+            None => Some("local"),
+            Some(Command::Tui(args)) => Some(&args.profile),
+            Some(_) => None,
+        }
+    }
+}
+
+/// Runs a subcommand; the terminal UI is `main`'s to start (see `Cli::tui_profile`).
+pub fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
-        None => return crate::tui::run("local"),
-        Some(Command::Tui(args)) => return crate::tui::run(&args.profile),
+        None | Some(Command::Tui(_)) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: the terminal UI is not a subcommand of the CLI"
+            );
+            return ExitCode::from(2);
+        }
         Some(Command::Build(args)) => build::build(&args),
         Some(Command::Lint(args)) => build::lint(&args),
         Some(Command::Submit(args)) => submit::submit(&args),

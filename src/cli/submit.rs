@@ -11,15 +11,13 @@ use super::render;
 use super::{Failure, Outcome, SandboxArgs, SubmitArgs};
 use crate::core::consent::PackSet;
 use crate::core::error::{ConfigError, Origin};
-use crate::core::keys::{self, SigningKey};
-use crate::core::lint;
+use crate::core::keys;
 use crate::core::paths;
-use crate::core::profile::{self, LoadedProfile, Target};
-use crate::core::request::{self, Overrides, ParSeed, ParTicket};
+use crate::core::profile;
+use crate::core::request::Overrides;
 use crate::core::sandbox::{Config, Sandbox, TrustedClient};
-use crate::core::transport::{
-    self, ClientOptions, NetworkError, Outcome as ParOutcome, ParExchange,
-};
+use crate::core::session::{Built, Session};
+use crate::core::transport::{self, ClientOptions, Delivery, Outcome as ParOutcome};
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
@@ -42,36 +40,8 @@ pub fn submit(args: &SubmitArgs) -> Outcome {
     runtime()?.block_on(submit_async(args))
 }
 
-struct Sent {
-    seed: ParSeed,
-    ticket: ParTicket,
-    lint: Vec<crate::core::lint::Finding>,
-    authorization_endpoint: Option<String>,
-    client_cert: Option<crate::core::tls::CertInfo>,
-    par_endpoint: String,
-}
-
 async fn submit_async(args: &SubmitArgs) -> Outcome {
-    let overrides = args.overrides.to_overrides();
-    let loaded = profile::find(&args.profile.profile)?;
-    let packs = PackSet::load(paths::user_packs_dir().as_deref())?;
-    let key = loaded.signing_key(overrides.key.as_deref())?;
-    // Kept alive until the answer is in: the in-process sandbox server, when targeted.
-    let mut _embedded = None;
-    let base = if loaded.profile.target == Target::Embedded {
-        let nominal = loaded.seed(&packs, &overrides, &profile::default_embedded_base())?;
-        let server = Sandbox::start(
-            Config::new(TrustedClient::of(&nominal, &key), packs.clone()),
-            0,
-        )
-        .await
-        .map_err(|e| bind_failed(0, e))?;
-        let base = server.issuer().to_owned();
-        _embedded = Some(server);
-        base
-    } else {
-        profile::default_embedded_base()
-    };
+    let session = Session::open(&args.profile.profile, &args.overrides.to_overrides()).await?;
     let options = ClientOptions {
         connect_timeout: Duration::from_secs_f64(args.connect_timeout),
         timeout: Duration::from_secs_f64(args.timeout),
@@ -82,10 +52,19 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
             "warning: --insecure: the server's TLS certificate is NOT verified; use this only with a test server you trust"
         );
     }
-    let result = send(&loaded, &packs, &key, &base, &overrides, &options).await;
-    match result {
-        Ok(Ok((sent, exchange))) => Ok(report(args.json, &sent, &exchange)),
-        Ok(Err(network)) => {
+    let built = session
+        .build(&[], Timestamp::now(), &mut rand::rng())
+        .map_err(|e| {
+            Failure::Config(ConfigError::new(
+                session.profile().origin_of("consent"),
+                "",
+                e.to_string(),
+                "check the profile's values",
+            ))
+        })?;
+    match session.deliver(&built.ticket, &options).await {
+        Ok(delivery) => Ok(report(args.json, &session, &built, &delivery)),
+        Err(network) => {
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&json!({"error": "network", "kind": network.kind, "message": network.message, "hint": network.hint})).unwrap_or_default());
             } else {
@@ -93,51 +72,17 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
             }
             Ok(ExitCode::from(3))
         }
-        Err(failure) => Err(failure),
     }
 }
 
-/// Local problems are `Err`; network and TLS problems are `Ok(Err)`, exit 3.
-async fn send(
-    loaded: &LoadedProfile,
-    packs: &PackSet,
-    key: &SigningKey,
-    base: &str,
-    overrides: &Overrides,
-    options: &ClientOptions,
-) -> Result<Result<(Sent, ParExchange), NetworkError>, Failure> {
-    let seed = loaded.seed(packs, overrides, base)?;
-    let tls = loaded.tls()?;
-    let now = Timestamp::now();
-    let ticket = request::build(&seed, key, now, &mut rand::rng()).map_err(|e| {
-        Failure::Config(ConfigError::new(
-            loaded.origin_of("consent"),
-            "",
-            e.to_string(),
-            "check the profile's values",
-        ))
-    })?;
-    let lint = lint::lint_ticket(&ticket, &seed, key, packs, now);
-    let delivery = match transport::deliver(&seed.endpoints, &tls, options, &ticket).await {
-        Ok(d) => d,
-        Err(e) => return Ok(Err(e)),
-    };
-    let sent = Sent {
-        seed,
-        ticket,
-        lint,
-        authorization_endpoint: delivery.authorization_endpoint,
-        client_cert: tls.client_cert.clone(),
-        par_endpoint: delivery.par_endpoint,
-    };
-    Ok(Ok((sent, delivery.exchange)))
-}
-
-fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {
+fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery) -> ExitCode {
+    let exchange = &delivery.exchange;
+    let client_cert = session.tls().client_cert.as_ref();
     let authorize_url = |request_uri: &str| {
-        sent.authorization_endpoint
+        delivery
+            .authorization_endpoint
             .as_deref()
-            .map(|a| transport::authorize_url(a, &sent.seed.client_id, request_uri))
+            .map(|a| transport::authorize_url(a, &session.seed().client_id, request_uri))
     };
     let code = match exchange.outcome {
         ParOutcome::Accepted { .. } => ExitCode::SUCCESS,
@@ -150,8 +95,8 @@ fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {
             "body": exchange.body,
             "elapsed_ms": exchange.elapsed.as_secs_f64() * 1000.0,
             "notes": exchange.notes(),
-            "lint": sent.lint,
-            "client_certificate": sent.client_cert.as_ref().map(|c| json!({
+            "lint": built.findings,
+            "client_certificate": client_cert.map(|c| json!({
                 "subject": c.subject,
                 "issuer": c.issuer,
                 "not_after": c.not_after,
@@ -168,7 +113,7 @@ fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {
                 "expires_in": expires_in,
                 "expires_at": crate::core::time::rfc3339_seconds(*expires_at),
                 "authorize_url": authorize_url(request_uri),
-                "code_verifier": sent.ticket.code_verifier,
+                "code_verifier": built.ticket.code_verifier,
             }),
             ParOutcome::Refused {
                 error,
@@ -192,19 +137,19 @@ fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {
     let mut out = vec![
         format!(
             "Profile {} → POST {}",
-            sent.seed.profile_name, sent.par_endpoint
+            session.seed().profile_name,
+            delivery.par_endpoint
         ),
         format!(
             "Client certificate: {}",
-            sent.client_cert
-                .as_ref()
-                .map_or("none (no [tls] in the profile)".into(), ToString::to_string)
+            client_cert.map_or("none (no [tls] in the profile)".into(), ToString::to_string)
         ),
         format!("x-fapi-interaction-id: {}", exchange.interaction_id),
-        format!("Lint before sending: {}", render::summary(&sent.lint)),
+        format!("Lint before sending: {}", render::summary(&built.findings)),
     ];
     out.extend(
-        sent.lint
+        built
+            .findings
             .iter()
             .filter(|f| f.severity == crate::core::lint::Severity::Error)
             .map(render::finding),
@@ -236,7 +181,7 @@ fn report(json_out: bool, sent: &Sent, exchange: &ParExchange) -> ExitCode {
             }
             out.push(format!(
                 "code_verifier {} (for the token exchange)",
-                sent.ticket.code_verifier
+                built.ticket.code_verifier
             ));
         }
         ParOutcome::Refused {

@@ -3,6 +3,7 @@
 
 pub mod consent;
 pub mod display;
+pub mod edit;
 pub mod error;
 pub mod jws;
 pub mod keys;
@@ -13,6 +14,7 @@ pub mod printable;
 pub mod profile;
 pub mod request;
 pub mod sandbox;
+pub mod session;
 pub mod time;
 pub mod tls;
 pub mod transport;

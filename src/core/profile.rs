@@ -10,7 +10,8 @@ use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::consent::{ConsentValues, FieldValue, Pack, PackSet, toml_to_json};
+use super::consent::{FieldValue, Pack, PackSet, toml_to_json};
+use super::edit::{apply_overrides, describe_field_values, set_value};
 use super::error::{ConfigError, Origin, line_of_offset, toml_line_of};
 use super::keys::{self, SigningKey};
 use super::paths;
@@ -20,8 +21,7 @@ use super::tls::Tls;
 /// The embedded sandbox server's port when nothing is bound yet (build and lint only).
 pub const DEFAULT_EMBEDDED_PORT: u16 = 9126;
 pub const DEFAULT_LIFETIME: i64 = 300;
-/// A day: longer lifetimes are no use, and the bound keeps exp arithmetic far from overflow.
-pub const MAX_LIFETIME: i64 = 86_400;
+pub use super::edit::MAX_LIFETIME;
 
 pub const BUILTIN_PROFILES: &[(&str, &str)] = &[
     ("local", include_str!("../../profiles/local.toml")),
@@ -692,34 +692,6 @@ pub fn save(profile: &Profile, path: &Path) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn describe_field_values(pack: &Pack, field: &super::consent::Field) -> String {
-    let values = if field.values.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "; `consent-explorer packs show {}` describes each value",
-            pack.id
-        )
-    };
-    format!(
-        "{}: {} ({}){values}",
-        field.id,
-        field.description,
-        field.kind.name()
-    )
-}
-
-fn set_value(consent: &mut ConsentValues, id: &str, value: Option<super::consent::FieldValue>) {
-    match value {
-        Some(v) => {
-            consent.insert(id.to_owned(), v);
-        }
-        None => {
-            consent.remove(id);
-        }
-    }
-}
-
 /// `[consent]` keys as field ids; nested tables that are not themselves a field become
 /// dotted ids (`[consent.on_behalf_of] legal_name = ...` is `on_behalf_of.legal_name`).
 fn flatten_consent(table: &toml::Table, pack: &Pack) -> Vec<(String, Value)> {
@@ -741,49 +713,6 @@ fn flatten_consent(table: &toml::Table, pack: &Pack) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     walk("", table, pack, &mut out);
     out
-}
-
-fn apply_overrides(
-    pack: &Pack,
-    consent: &mut ConsentValues,
-    overrides: &Overrides,
-) -> Result<(), ConfigError> {
-    let mut pairs: Vec<(String, String, String)> = Vec::new();
-    if !overrides.permissions.is_empty() {
-        pairs.push((
-            "--permission".into(),
-            "permissions".into(),
-            overrides.permissions.join(","),
-        ));
-    }
-    if let Some(p) = &overrides.purpose {
-        pairs.push(("--purpose".into(), "purpose".into(), p.clone()));
-    }
-    if let Some(e) = &overrides.expiration {
-        pairs.push(("--expiration".into(), "expiration".into(), e.clone()));
-    }
-    for (k, v) in &overrides.set {
-        pairs.push(("--set".into(), k.clone(), v.clone()));
-    }
-    for (flag, name, text) in pairs {
-        let bad = |message: String, hint: String| {
-            ConfigError::new(Origin::Flag(flag.clone()), name.clone(), message, hint)
-        };
-        let field = pack.field_by_name(&name).ok_or_else(|| {
-            bad(
-                format!("the pack {} has no field \"{name}\"", pack.id),
-                format!("fields of this pack: {}", pack.field_names()),
-            )
-        })?;
-        let raw = field
-            .parse_text(&text)
-            .map_err(|e| bad(e, describe_field_values(pack, field)))?;
-        let accepted = field
-            .accept(&raw)
-            .map_err(|e| bad(e, describe_field_values(pack, field)))?;
-        set_value(consent, &field.id, accepted);
-    }
-    Ok(())
 }
 
 fn read_key_file(path: &Path, origin: Origin, field: &str) -> Result<Vec<u8>, ConfigError> {

@@ -161,7 +161,10 @@ pub fn load(
     }
     if let Err(problem) = key_fits_certificate(&chain, &key_der) {
         let (field, hint) = if tls.pkcs12.is_some() {
-            ("tls.pkcs12", "export the PKCS#12 again with the certificate and its own key")
+            (
+                "tls.pkcs12",
+                "export the PKCS#12 again with the certificate and its own key",
+            )
         } else {
             (
                 "tls.key",

@@ -4,11 +4,13 @@
 
 pub mod app;
 pub mod clipboard;
+pub mod keymap;
 pub mod view;
 
 #[cfg(test)]
 mod tests;
 
+use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,15 +20,12 @@ use crossterm::event::{Event, EventStream, MouseButton, MouseEventKind};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::core::consent::PackSet;
-use crate::core::error::ConfigError;
 use crate::core::paths;
-use crate::core::profile::{self, ProfileSource, Target};
+use crate::core::profile::{self, ProfileSource};
 use crate::core::request::Overrides;
-use crate::core::sandbox::{Config, Sandbox, TrustedClient};
-use crate::core::tls::TlsMaterial;
-use crate::core::transport::{self, ClientOptions};
-use app::{App, Effect, Loaded, Message};
+use crate::core::session::Session;
+use crate::core::transport::ClientOptions;
+use app::{App, Effect, Message};
 use clipboard::{Clipboard, SystemClipboard};
 use view::{HitAreas, Theme};
 
@@ -62,112 +61,84 @@ pub fn run(profile_name: &str) -> ExitCode {
     }
 }
 
-/// Everything the loop needs besides the state: the sandbox server, TLS, the clipboard.
+/// Everything the loop needs besides the state: HTTP options, the clipboard, the channel.
 struct Shell {
-    packs: PackSet,
-    embedded: Option<Sandbox>,
-    tls: TlsMaterial,
     options: ClientOptions,
     clipboard: SystemClipboard,
     tx: mpsc::UnboundedSender<Message>,
 }
 
+/// Opens a profile ready to send (its sandbox started when targeted). Nothing of the running
+/// state changes unless the whole open succeeds.
+async fn open_session(name: &str) -> Result<Arc<Session>, String> {
+    Session::open(name, &Overrides::default())
+        .await
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
+}
+
 impl Shell {
-    /// Loads a profile and its key, starting the in-process sandbox server when it is targeted.
-    /// Nothing of the running state changes unless the whole load succeeds.
-    async fn load(&mut self, name: &str) -> Result<Loaded, ConfigError> {
-        let loaded = profile::find(name)?;
-        let key = loaded.signing_key(None)?;
-        let tls = loaded.tls()?;
-        let (server, base) = if loaded.profile.target == Target::Embedded {
-            let nominal = loaded.seed(
-                &self.packs,
-                &Overrides::default(),
-                &profile::default_embedded_base(),
-            )?;
-            let config = Config::new(TrustedClient::of(&nominal, &key), self.packs.clone());
-            let server = Sandbox::start(config, 0).await.map_err(|e| {
-                ConfigError::new(
-                    crate::core::error::Origin::Flag("embedded server".into()),
-                    "",
-                    format!("cannot listen on 127.0.0.1: {e}"),
-                    "",
-                )
-            })?;
-            let base = server.issuer().to_owned();
-            (Some(server), base)
-        } else {
-            (None, profile::default_embedded_base())
-        };
-        let seed = loaded.seed(&self.packs, &Overrides::default(), &base)?;
-        self.embedded = server;
-        self.tls = tls;
-        Ok(Loaded {
-            client_cert: self.tls.client_cert.clone(),
-            profile: loaded,
-            seed,
-            key: Arc::new(key),
-        })
+    /// Feeds a message to update, runs every effect it returns, and feeds back what those
+    /// effects report at once, until nothing is left: no effect is ever dropped.
+    async fn dispatch(
+        &mut self,
+        message: Message,
+        app: &mut App,
+        terminal: &mut ratatui::DefaultTerminal,
+        events: &mut EventStream,
+    ) {
+        let mut pending = VecDeque::from([message]);
+        while let Some(message) = pending.pop_front() {
+            for effect in app.update(message) {
+                pending.extend(self.run(effect, app, terminal, events).await);
+            }
+        }
     }
 
+    /// Carries out one effect. Slow work (a submit) reports later through the channel;
+    /// what is known at once comes back as the returned message.
     async fn run(
         &mut self,
         effect: Effect,
-        app: &mut App,
+        app: &App,
         terminal: &mut ratatui::DefaultTerminal,
-    ) {
+        events: &mut EventStream,
+    ) -> Option<Message> {
         match effect {
-            Effect::Submit(ticket) => {
+            Effect::Submit { id, ticket } => {
                 let tx = self.tx.clone();
-                let endpoints = app.seed.endpoints.clone();
-                let tls = self.tls.clone();
+                let session = app.session.clone();
                 let options = self.options.clone();
                 tokio::spawn(async move {
-                    let result = transport::deliver(&endpoints, &tls, &options, &ticket).await;
-                    let _ = tx.send(Message::Delivered(Box::new(result)));
+                    let result = session.deliver(&ticket, &options).await;
+                    let _ = tx.send(Message::Delivered {
+                        id,
+                        result: Box::new(result),
+                    });
                 });
+                None
             }
             Effect::Copy { what, text } => {
                 let result = self
                     .clipboard
                     .copy(&text)
                     .map(|how| format!("Copied the {what} to {how}"));
-                app.update(Message::Copied(result));
+                Some(Message::Copied(result))
             }
-            Effect::Save { name, replace } => {
-                let result = match paths::user_profiles_dir() {
-                    None => Err("no config directory (set CONSENT_EXPLORER_CONFIG_DIR)".to_owned()),
-                    Some(dir) if dir.join(format!("{name}.toml")).exists() && !replace => {
-                        app.update(Message::SaveExists(name));
-                        return;
-                    }
-                    Some(dir) => {
-                        let path = dir.join(format!("{name}.toml"));
-                        profile::save(&app.profile.with_edits(&app.seed, &name), &path)
-                            .map_err(|e| e.to_string())
-                            .and_then(|()| profile::load_file(&path).map_err(|e| e.to_string()))
-                            .map(Box::new)
-                    }
-                };
-                app.update(Message::Saved(result));
-            }
-            Effect::ListProfiles => {
-                app.update(Message::Profiles(profile::list()));
-            }
-            Effect::Open { name } => {
-                let result = self.load(&name).await.map_err(|e| e.to_string());
-                app.update(Message::Loaded(Box::new(result)));
-            }
+            Effect::Save { name, replace } => Some(save(app, name, replace)),
+            Effect::ListProfiles => Some(Message::Profiles(profile::list())),
+            Effect::Open { name } => Some(Message::Loaded(Box::new(open_session(&name).await))),
             Effect::EditProfile => {
                 let ProfileSource::File(path) = app.profile.source.clone() else {
-                    app.update(Message::Notice(
+                    return Some(Message::Notice(
                         "A built-in profile has no file: save it first with w, then press e".into(),
                     ));
-                    return;
                 };
                 let editor = std::env::var("VISUAL")
                     .or_else(|_| std::env::var("EDITOR"))
                     .unwrap_or_else(|_| "vi".into());
+                // The editor owns the terminal meanwhile: no reader may take its keystrokes.
+                drop(std::mem::replace(events, EventStream::new()));
                 ratatui::restore();
                 let _ =
                     crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
@@ -179,14 +150,12 @@ impl Shell {
                         crossterm::event::EnableMouseCapture
                     );
                 }
+                *events = EventStream::new();
                 let result = match status {
-                    Ok(_) => self
-                        .load(&path.display().to_string())
-                        .await
-                        .map_err(|e| e.to_string()),
+                    Ok(_) => open_session(&path.display().to_string()).await,
                     Err(e) => Err(format!("cannot start {editor}: {e}")),
                 };
-                app.update(Message::Loaded(Box::new(result)));
+                Some(Message::Loaded(Box::new(result)))
             }
             Effect::SetMouse(on) => {
                 let _ = if on {
@@ -194,10 +163,29 @@ impl Shell {
                 } else {
                     crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture)
                 };
+                None
             }
-            Effect::Quit => {}
         }
     }
+}
+
+/// Writes the edits as a profile in the config dir; an existing file is only replaced once
+/// the user has confirmed.
+fn save(app: &App, name: String, replace: bool) -> Message {
+    let Some(dir) = paths::user_profiles_dir() else {
+        return Message::Saved(Err(
+            "no config directory (set CONSENT_EXPLORER_CONFIG_DIR)".to_owned()
+        ));
+    };
+    let path = dir.join(format!("{name}.toml"));
+    if path.exists() && !replace {
+        return Message::SaveExists(name);
+    }
+    let result = profile::save(&app.profile.with_edits(&app.seed, &name), &path)
+        .map_err(|e| e.to_string())
+        .and_then(|()| profile::load_file(&path).map_err(|e| e.to_string()))
+        .map(Box::new);
+    Message::Saved(result)
 }
 
 /// Terminal input as a message; None for what needs only a redraw (resize, focus).
@@ -219,20 +207,15 @@ fn to_message(event: Event, hits: &HitAreas) -> Option<Message> {
 
 async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let packs = PackSet::load(paths::user_packs_dir().as_deref()).map_err(|e| e.to_string())?;
     let mut shell = Shell {
-        packs: packs.clone(),
-        embedded: None,
-        tls: TlsMaterial::default(),
         options: ClientOptions::default(),
         clipboard: SystemClipboard::new(),
         tx,
     };
     // Profile problems are reported before the terminal is taken over.
-    let loaded = shell.load(profile_name).await.map_err(|e| e.to_string())?;
+    let session = open_session(profile_name).await?;
     let mut app = App::new(
-        loaded,
-        packs,
+        session,
         Box::new(jiff::Timestamp::now),
         Box::new(<rand::rngs::StdRng as rand::SeedableRng>::from_os_rng()),
     );
@@ -280,17 +263,9 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
             Some(message) = rx.recv() => message,
             _ = async { ticker.as_mut().expect("guarded by is_some").1.tick().await }, if ticker.is_some() => Message::Tick,
         };
-        for effect in app.update(message) {
-            // The editor owns the terminal meanwhile: no reader may take its keystrokes.
-            let hands_over_terminal = matches!(effect, Effect::EditProfile);
-            if hands_over_terminal {
-                drop(std::mem::replace(&mut events, EventStream::new()));
-            }
-            shell.run(effect, &mut app, &mut terminal).await;
-            if hands_over_terminal {
-                events = EventStream::new();
-            }
-        }
+        shell
+            .dispatch(message, &mut app, &mut terminal, &mut events)
+            .await;
     }
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();

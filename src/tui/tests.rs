@@ -12,12 +12,13 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::{Value, json};
 
-use super::app::{App, Effect, Loaded, Message, Overlay, Pane, RequestState, Row};
+use super::app::{App, Effect, Message, Overlay, Pane, RequestState, Row};
+use super::keymap;
 use super::view::{self, Theme};
-use crate::core::consent::{FieldValue, PackSet};
+use crate::core::consent::FieldValue;
 use crate::core::keys::SigningKey;
 use crate::core::profile::{self};
-use crate::core::request::Overrides;
+use crate::core::session::Session;
 use crate::core::transport::{
     Body, Delivery, NetworkError, NetworkErrorKind, Outcome, ParExchange,
 };
@@ -25,6 +26,22 @@ use crate::core::transport::{
 /// RFC 8032 section 7.1, test 1: a published key, not a secret.
 const RFC8032_SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
 const RFC8032_PUBLIC: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+
+fn test_key() -> SigningKey {
+    let jwk = json!({"kty": "OKP", "crv": "Ed25519", "d": RFC8032_SEED, "x": RFC8032_PUBLIC});
+    SigningKey::from_material(
+        jwk.to_string().as_bytes(),
+        jsonwebtoken::Algorithm::EdDSA,
+        None,
+    )
+    .unwrap()
+}
+
+/// A built-in profile with the test key, its sandbox at the nominal address (not started).
+fn session(profile_name: &str, key: SigningKey) -> Arc<Session> {
+    let session = Session::builtin_with_key(profile_name, key).unwrap();
+    Arc::new(session)
+}
 
 fn start() -> Timestamp {
     "2026-01-30T10:00:00Z".parse().unwrap()
@@ -37,32 +54,24 @@ struct Fixture {
 
 impl Fixture {
     fn new(profile_name: &str) -> Fixture {
-        let jwk = json!({"kty": "OKP", "crv": "Ed25519", "d": RFC8032_SEED, "x": RFC8032_PUBLIC});
-        let key = SigningKey::from_material(
-            jwk.to_string().as_bytes(),
-            jsonwebtoken::Algorithm::EdDSA,
-            None,
-        )
-        .unwrap();
-        let loaded = profile::builtin(profile_name).unwrap();
-        let packs = PackSet::builtin();
-        let seed = loaded
-            .seed(&packs, &Overrides::default(), "http://127.0.0.1:9126")
-            .unwrap();
+        let key = test_key();
         let clock = Arc::new(Mutex::new(start()));
         let shared = clock.clone();
         let app = App::new(
-            Loaded {
-                profile: loaded,
-                seed,
-                key: Arc::new(key),
-                client_cert: None,
-            },
-            packs,
+            session(profile_name, key),
             Box::new(move || *shared.lock().unwrap()),
             Box::new(rand::rngs::StdRng::seed_from_u64(7)),
         );
         Fixture { app, clock }
+    }
+
+    /// The answer to the latest submit.
+    fn answer(&mut self, result: Result<Delivery, NetworkError>) -> Vec<Effect> {
+        let id = self.app.request_id();
+        self.app.update(Message::Delivered {
+            id,
+            result: Box::new(result),
+        })
     }
 
     fn key(&mut self, code: KeyCode) -> Vec<Effect> {
@@ -267,7 +276,7 @@ fn text_fields_are_validated_before_they_apply() {
 fn submit_is_async_refuses_a_second_one_and_asks_when_lint_has_errors() {
     let mut f = Fixture::new("local");
     let effects = f.key(KeyCode::Char('s'));
-    assert!(matches!(effects.as_slice(), [Effect::Submit(_)]));
+    assert!(matches!(effects.as_slice(), [Effect::Submit { .. }]));
     assert!(matches!(f.app.request, RequestState::Loading { .. }));
     assert_eq!(f.app.tick_period(), Some(Duration::from_millis(120)));
     assert!(f.key(KeyCode::Char('s')).is_empty());
@@ -279,11 +288,11 @@ fn submit_is_async_refuses_a_second_one_and_asks_when_lint_has_errors() {
             .contains("already in flight")
     );
 
-    f.app.update(Message::Delivered(Box::new(Err(NetworkError {
+    f.answer(Err(NetworkError {
         kind: NetworkErrorKind::ConnectionRefused,
         message: "connection refused".into(),
         hint: "check the port".into(),
-    }))));
+    }));
     assert!(matches!(f.app.request, RequestState::Failed(_)));
     assert_eq!(f.app.tick_period(), None);
 
@@ -296,8 +305,67 @@ fn submit_is_async_refuses_a_second_one_and_asks_when_lint_has_errors() {
     assert!(matches!(f.app.overlay, Overlay::ConfirmSubmit));
     assert!(matches!(
         f.key(KeyCode::Char('y')).as_slice(),
-        [Effect::Submit(_)]
+        [Effect::Submit { .. }]
     ));
+}
+
+/// Submits, then switches to another profile while the answer is still on its way.
+fn submit_then_switch(f: &mut Fixture) -> Vec<Effect> {
+    let first = f.key(KeyCode::Char('s'));
+    f.app.update(Message::Loaded(Box::new(Ok(session(
+        "local-uae",
+        test_key(),
+    )))));
+    assert_eq!(f.app.profile.name, "local-uae");
+    assert!(matches!(f.app.request, RequestState::Idle));
+    first
+}
+
+fn submitted_id(effects: &[Effect]) -> super::app::RequestId {
+    match effects {
+        [Effect::Submit { id, .. }] => *id,
+        other => panic!("expected one submit, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_late_answer_after_a_profile_switch_is_ignored() {
+    let mut f = Fixture::new("local");
+    let old = submitted_id(&submit_then_switch(&mut f));
+    f.app.update(Message::Delivered {
+        id: old,
+        result: Box::new(Ok(accepted(start()))),
+    });
+    assert!(matches!(f.app.request, RequestState::Idle));
+    assert_eq!(f.app.notice.as_deref(), Some("Profile local-uae loaded"));
+    assert_eq!(f.app.tick_period(), None);
+}
+
+#[test]
+fn a_submit_after_a_switch_takes_only_its_own_answer() {
+    let mut f = Fixture::new("local");
+    let old = submitted_id(&submit_then_switch(&mut f));
+    f.key(KeyCode::Char('s'));
+    // The test key signs EdDSA, an alg the UAE pack does not allow: lint asks first.
+    assert!(matches!(f.app.overlay, Overlay::ConfirmSubmit));
+    let new = submitted_id(&f.key(KeyCode::Char('y')));
+    assert_ne!(old, new);
+    // Still one request in flight: the new one.
+    assert!(f.key(KeyCode::Char('s')).is_empty());
+    f.app.update(Message::Delivered {
+        id: old,
+        result: Box::new(Ok(accepted(start()))),
+    });
+    assert!(matches!(f.app.request, RequestState::Loading { .. }));
+    f.app.update(Message::Delivered {
+        id: new,
+        result: Box::new(Err(NetworkError {
+            kind: NetworkErrorKind::ConnectionRefused,
+            message: "connection refused".into(),
+            hint: "check the port".into(),
+        })),
+    });
+    assert!(matches!(f.app.request, RequestState::Failed(_)));
 }
 
 #[test]
@@ -312,8 +380,7 @@ fn the_countdown_ticks_to_expired_and_copies_work() {
             .contains("No request_uri yet")
     );
     f.key(KeyCode::Char('s'));
-    f.app
-        .update(Message::Delivered(Box::new(Ok(accepted(start())))));
+    f.answer(Ok(accepted(start())));
     assert_eq!(f.app.remaining(), Some(90));
     assert_eq!(f.app.tick_period(), Some(Duration::from_secs(1)));
     f.advance(30);
@@ -361,17 +428,15 @@ fn the_countdown_ticks_to_expired_and_copies_work() {
     assert!(f.screen(160, 45).contains("EXPIRED"));
     assert!(matches!(
         f.key(KeyCode::Char('r')).as_slice(),
-        [Effect::Submit(_)]
+        [Effect::Submit { .. }]
     ));
 }
 
 #[test]
 fn save_and_quit_protect_unsaved_edits() {
     let mut f = Fixture::new("local");
-    assert!(matches!(
-        f.key(KeyCode::Char('q')).as_slice(),
-        [Effect::Quit]
-    ));
+    assert!(f.key(KeyCode::Char('q')).is_empty());
+    assert!(f.app.quit);
     let mut f = Fixture::new("local");
     f.go_to(Row::Userinfo(0));
     f.key(KeyCode::Char(' '));
@@ -425,10 +490,8 @@ fn save_and_quit_protect_unsaved_edits() {
         f.app.profile.name, "mine",
         "the saved profile becomes the current one"
     );
-    assert!(matches!(
-        f.key(KeyCode::Char('q')).as_slice(),
-        [Effect::Quit]
-    ));
+    assert!(f.key(KeyCode::Char('q')).is_empty());
+    assert!(f.app.quit);
 }
 
 #[test]
@@ -445,7 +508,7 @@ fn saving_from_the_quit_prompt_quits_after_the_save() {
     let effects = f.app.update(Message::Saved(Ok(Box::new(
         profile::builtin("local").unwrap(),
     ))));
-    assert!(matches!(effects.as_slice(), [Effect::Quit]));
+    assert!(effects.is_empty());
     assert!(f.app.quit);
 }
 
@@ -484,8 +547,7 @@ fn notices_last_one_key_and_expired_uris_are_not_copied() {
     f.key(KeyCode::Down);
     assert!(f.app.notice.is_none());
     f.key(KeyCode::Char('s'));
-    f.app
-        .update(Message::Delivered(Box::new(Ok(accepted(start())))));
+    f.answer(Ok(accepted(start())));
     f.advance(91);
     f.app.update(Message::Tick);
     assert!(f.key(KeyCode::Char('c')).is_empty());
@@ -584,8 +646,7 @@ fn screen_sending_and_countdown() {
     let mut my = Fixture::new("local");
     my.key(KeyCode::Char('s'));
     snapshot("sending", my.screen(160, 45));
-    my.app
-        .update(Message::Delivered(Box::new(Ok(accepted(start())))));
+    my.answer(Ok(accepted(start())));
     my.advance(75);
     my.app.update(Message::Tick);
     snapshot("accepted_countdown", my.screen(160, 45));
@@ -595,7 +656,7 @@ fn screen_sending_and_countdown() {
 fn screen_refused_and_confirm_submit() {
     let mut refused = Fixture::new("local");
     refused.key(KeyCode::Char('s'));
-    refused.app.update(Message::Delivered(Box::new(Ok(delivery(
+    refused.answer(Ok(delivery(
         400,
         Outcome::Refused {
             error: "invalid_request_object".into(),
@@ -603,7 +664,7 @@ fn screen_refused_and_confirm_submit() {
             explanation: crate::core::oauth::explain("invalid_request_object"),
         },
         start(),
-    )))));
+    )));
     snapshot("refused", refused.screen(160, 45));
     refused.app.seed.consent.insert(
         "expiration".into(),
@@ -621,8 +682,8 @@ fn screen_refused_and_confirm_submit() {
 #[test]
 fn readme_lists_every_key_of_the_help() {
     let readme = include_str!("../../README.md");
-    for (key, does) in view::HELP {
-        let row = format!("| `{key}` | {does} |");
+    for entry in keymap::KEYMAP {
+        let row = format!("| `{}` | {} |", entry.keys, entry.does);
         assert!(readme.contains(&row), "README lacks {row}");
     }
 }

@@ -57,14 +57,7 @@ pub(super) fn draw_header(frame: &mut Frame, app: &App, theme: Theme, area: Rect
 pub(super) fn draw_footer(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let line = match &app.notice {
         Some(n) => Line::styled(n.clone(), theme.fg(Color::Yellow)),
-        None if area.width >= 130 => Line::styled(
-            "↑↓ move  space toggle  ◂▸ choose  enter edit  s submit  c/a/y copy  w save  p profiles  e $EDITOR  tab pane  ? help  q quit",
-            theme.dim(),
-        ),
-        None => Line::styled(
-            "↑↓ space ◂▸ enter edit  s submit  c copy  w save  1-5 panes  ? all keys  q quit",
-            theme.dim(),
-        ),
+        None => Line::styled(crate::tui::keymap::footer(area.width >= 130), theme.dim()),
     };
     frame.render_widget(Paragraph::new(line), area);
 }

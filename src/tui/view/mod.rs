@@ -17,8 +17,6 @@ mod lint;
 mod overlay;
 mod response;
 
-pub use overlay::HELP;
-
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 /// At least this wide and tall: everything side by side.

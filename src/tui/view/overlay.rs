@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::Theme;
 use crate::tui::app::{App, Overlay};
+use crate::tui::keymap::KEYMAP;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
@@ -20,53 +21,22 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-pub const HELP: &[(&str, &str)] = &[
-    (
-        "↑ ↓  j k",
-        "move in the editor (and in the profile list); scroll other panes",
-    ),
-    ("space", "toggle a permission, claim or flag"),
-    ("◂ ▸  h l", "choose the value of a selector"),
-    (
-        "enter",
-        "edit a text, date or number field (enter keeps, esc cancels)",
-    ),
-    ("s", "submit the PAR (asks first when lint has errors)"),
-    ("r", "push again (e.g. after EXPIRED)"),
-    ("c / a", "copy the request_uri / the authorize URL"),
-    (
-        "y",
-        "copy the JWT of the focused pane (request object or assertion)",
-    ),
-    ("w", "save the edits as a profile"),
-    ("p", "pick another profile"),
-    ("e", "open the profile in $EDITOR, then reload it"),
-    (
-        "tab, shift-tab, 1-5",
-        "focus a pane (tabs on small terminals)",
-    ),
-    ("mouse", "click focuses a pane, the wheel scrolls it"),
-    ("pgup pgdn", "scroll"),
-    ("m", "mouse capture on/off (off lets you select text)"),
-    ("?, F1 / esc", "this help / close"),
-    ("q, ctrl-c", "quit (asks when edits are unsaved)"),
-];
-
 pub(super) fn draw_overlay(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let (title, lines, width, height): (&str, Vec<Line>, u16, u16) = match &app.overlay {
         Overlay::None => return,
         Overlay::Help => (
             " Keys ",
-            HELP.iter()
-                .map(|(k, d)| {
+            KEYMAP
+                .iter()
+                .map(|e| {
                     Line::from(vec![
-                        Span::styled(format!("{k:<11}"), theme.fg(Color::Cyan)),
-                        Span::raw(*d),
+                        Span::styled(format!("{:<11}", e.keys), theme.fg(Color::Cyan)),
+                        Span::raw(e.does),
                     ])
                 })
                 .collect(),
             90,
-            HELP.len() as u16 + 2,
+            KEYMAP.len() as u16 + 2,
         ),
         Overlay::ConfirmSubmit => (
             " Lint found errors ",

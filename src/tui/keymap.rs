@@ -1,0 +1,253 @@
+//! The main screen's keys as data: one table says which key does what, how the help overlay
+//! describes it and what the footer shows, so the three cannot drift apart.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    Toggle,
+    Previous,
+    Next,
+    Edit,
+    Submit,
+    CopyRequestUri,
+    CopyAuthorizeUrl,
+    CopyJwt,
+    Save,
+    Profiles,
+    EditProfile,
+    NextPane,
+    PreviousPane,
+    /// The pane at this index of PANES.
+    FocusPane(usize),
+    PageUp,
+    PageDown,
+    Mouse,
+    Help,
+    Quit,
+}
+
+/// A key, and whether Control must be held. Keys without Control match whatever the
+/// modifiers, as terminals differ in what they report with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chord {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+const fn key(code: KeyCode) -> Chord {
+    Chord { code, ctrl: false }
+}
+
+const fn char(c: char) -> Chord {
+    key(KeyCode::Char(c))
+}
+
+const fn ctrl(c: char) -> Chord {
+    Chord {
+        code: KeyCode::Char(c),
+        ctrl: true,
+    }
+}
+
+/// One line of the help: its keys as shown, what they do, what they are bound to, and
+/// the pieces the wide and the narrow footer show (each with its trailing separator).
+pub struct Entry {
+    pub keys: &'static str,
+    pub does: &'static str,
+    pub bindings: &'static [(Chord, Action)],
+    pub footer: &'static str,
+    pub footer_narrow: &'static str,
+}
+
+pub const KEYMAP: &[Entry] = &[
+    Entry {
+        keys: "↑ ↓  j k",
+        does: "move in the editor (and in the profile list); scroll other panes",
+        bindings: &[
+            (key(KeyCode::Up), Action::Up),
+            (char('k'), Action::Up),
+            (key(KeyCode::Down), Action::Down),
+            (char('j'), Action::Down),
+        ],
+        footer: "↑↓ move  ",
+        footer_narrow: "↑↓ ",
+    },
+    Entry {
+        keys: "space",
+        does: "toggle a permission, claim or flag",
+        bindings: &[(char(' '), Action::Toggle)],
+        footer: "space toggle  ",
+        footer_narrow: "space ",
+    },
+    Entry {
+        keys: "◂ ▸  h l",
+        does: "choose the value of a selector",
+        bindings: &[
+            (key(KeyCode::Left), Action::Previous),
+            (char('h'), Action::Previous),
+            (key(KeyCode::Right), Action::Next),
+            (char('l'), Action::Next),
+        ],
+        footer: "◂▸ choose  ",
+        footer_narrow: "◂▸ ",
+    },
+    Entry {
+        keys: "enter",
+        does: "edit a text, date or number field (enter keeps, esc cancels)",
+        bindings: &[(key(KeyCode::Enter), Action::Edit)],
+        footer: "enter edit  ",
+        footer_narrow: "enter edit  ",
+    },
+    Entry {
+        keys: "s",
+        does: "submit the PAR (asks first when lint has errors)",
+        bindings: &[(char('s'), Action::Submit)],
+        footer: "s submit  ",
+        footer_narrow: "s submit  ",
+    },
+    Entry {
+        keys: "r",
+        does: "push again (e.g. after EXPIRED)",
+        bindings: &[(char('r'), Action::Submit)],
+        footer: "",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "c / a",
+        does: "copy the request_uri / the authorize URL",
+        bindings: &[
+            (char('c'), Action::CopyRequestUri),
+            (char('a'), Action::CopyAuthorizeUrl),
+        ],
+        footer: "c/a/y copy  ",
+        footer_narrow: "c copy  ",
+    },
+    Entry {
+        keys: "y",
+        does: "copy the JWT of the focused pane (request object or assertion)",
+        bindings: &[(char('y'), Action::CopyJwt)],
+        footer: "",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "w",
+        does: "save the edits as a profile",
+        bindings: &[(char('w'), Action::Save)],
+        footer: "w save  ",
+        footer_narrow: "w save  ",
+    },
+    Entry {
+        keys: "p",
+        does: "pick another profile",
+        bindings: &[(char('p'), Action::Profiles)],
+        footer: "p profiles  ",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "e",
+        does: "open the profile in $EDITOR, then reload it",
+        bindings: &[(char('e'), Action::EditProfile)],
+        footer: "e $EDITOR  ",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "tab, shift-tab, 1-5",
+        does: "focus a pane (tabs on small terminals)",
+        bindings: &[
+            (key(KeyCode::Tab), Action::NextPane),
+            (key(KeyCode::BackTab), Action::PreviousPane),
+            (char('1'), Action::FocusPane(0)),
+            (char('2'), Action::FocusPane(1)),
+            (char('3'), Action::FocusPane(2)),
+            (char('4'), Action::FocusPane(3)),
+            (char('5'), Action::FocusPane(4)),
+        ],
+        footer: "tab pane  ",
+        footer_narrow: "1-5 panes  ",
+    },
+    Entry {
+        keys: "mouse",
+        does: "click focuses a pane, the wheel scrolls it",
+        bindings: &[],
+        footer: "",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "pgup pgdn",
+        does: "scroll",
+        bindings: &[
+            (key(KeyCode::PageUp), Action::PageUp),
+            (key(KeyCode::PageDown), Action::PageDown),
+        ],
+        footer: "",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "m",
+        does: "mouse capture on/off (off lets you select text)",
+        bindings: &[(char('m'), Action::Mouse)],
+        footer: "",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "?, F1 / esc",
+        does: "this help / close",
+        bindings: &[
+            (char('?'), Action::Help),
+            (key(KeyCode::F(1)), Action::Help),
+        ],
+        footer: "? help  ",
+        footer_narrow: "? all keys  ",
+    },
+    Entry {
+        keys: "q, ctrl-c",
+        does: "quit (asks when edits are unsaved)",
+        bindings: &[(char('q'), Action::Quit), (ctrl('c'), Action::Quit)],
+        footer: "q quit",
+        footer_narrow: "q quit",
+    },
+];
+
+/// The action a key press asks for on the main screen. Control chords win over plain keys,
+/// so ctrl-c quits rather than copying.
+pub fn action_for(event: &KeyEvent) -> Option<Action> {
+    let control = event.modifiers.contains(KeyModifiers::CONTROL);
+    let bindings = || KEYMAP.iter().flat_map(|e| e.bindings.iter());
+    bindings()
+        .find(|(chord, _)| chord.ctrl && control && chord.code == event.code)
+        .or_else(|| bindings().find(|(chord, _)| !chord.ctrl && chord.code == event.code))
+        .map(|(_, action)| *action)
+}
+
+/// The footer's key hints: every key on a wide terminal, the essentials on a narrow one.
+pub fn footer(wide: bool) -> String {
+    KEYMAP
+        .iter()
+        .map(|e| if wide { e.footer } else { e.footer_narrow })
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_one_action_and_ctrl_c_quits() {
+        let mut seen = Vec::new();
+        for (chord, _) in KEYMAP.iter().flat_map(|e| e.bindings.iter()) {
+            assert!(!seen.contains(chord), "{chord:?} bound twice");
+            seen.push(*chord);
+        }
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(action_for(&ctrl_c), Some(Action::Quit));
+        let c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::NONE);
+        assert_eq!(action_for(&c), Some(Action::CopyRequestUri));
+        let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(action_for(&x), None);
+    }
+}
