@@ -661,8 +661,7 @@ impl LoadedProfile {
     }
 }
 
-/// Writes a profile atomically: a temporary file beside it, flushed, then renamed over the
-/// old one. A failed write leaves the old file as it was.
+/// Writes a profile atomically over the old one: a failed write leaves the old file as it was.
 pub fn save(profile: &Profile, path: &Path) -> Result<(), ConfigError> {
     let fail = |e: String| {
         ConfigError::new(
@@ -674,22 +673,13 @@ pub fn save(profile: &Profile, path: &Path) -> Result<(), ConfigError> {
     };
     let text = toml::to_string_pretty(profile).map_err(|e| fail(e.to_string()))?;
     let text = format!("# Saved by consent-explorer.\n{text}");
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
-    }
-    let tmp = path.with_extension(format!("toml.tmp-{}", std::process::id()));
-    let result = (|| {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e.to_string()));
-    }
-    Ok(())
+    paths::write_atomic(
+        path,
+        text.as_bytes(),
+        paths::Existing::Replace,
+        paths::Readers::Default,
+    )
+    .map_err(|e| fail(e.to_string()))
 }
 
 fn describe_field_values(pack: &Pack, field: &super::consent::Field) -> String {
