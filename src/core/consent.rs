@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::{ConfigError, Origin, toml_line_of};
-use super::time::{self, Moment};
+use super::time::{self, Moment, TimeError};
 
 /// The packs shipped inside the binary (also in assets/consent-packs/).
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[
@@ -199,6 +199,53 @@ impl std::fmt::Display for FieldValue {
     }
 }
 
+/// Why a field refuses a value. The message is the problem alone, so the caller names the
+/// field its own way: the TUI beside the field, a profile error by key and line, a flag by name.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    #[error("\"{0}\" is not true or false")]
+    NotBool(String),
+    #[error("\"{0}\" is not a whole number")]
+    NotInteger(String),
+    #[error("\"{0}\" is not a JSON object")]
+    NotJson(String),
+    #[error("is fixed to {0} by the pack")]
+    Fixed(Value),
+    #[error("unknown value \"{value}\"; allowed: {allowed}")]
+    Unknown { value: String, allowed: String },
+    #[error("expected {expected}, found {found}")]
+    WrongType {
+        expected: &'static str,
+        found: Value,
+    },
+    #[error("is longer than {0} characters")]
+    TooLong(usize),
+    #[error("\"{0}\" is not a UUID")]
+    NotUuid(String),
+    #[error(transparent)]
+    Time(#[from] TimeError),
+}
+
+/// A pack whose own default for a field is refused by that field: the pack file needs fixing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("pack {pack} field {field} default: {problem}")]
+pub struct DefaultError {
+    pub pack: String,
+    pub field: String,
+    #[source]
+    pub problem: ValueError,
+}
+
+/// A consent value that cannot become a wire value at build time (a relative date that
+/// runs out of range).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct MaterializeError {
+    pub field: String,
+    #[source]
+    pub problem: TimeError,
+}
+
 /// Field id -> value, for the fields that have one.
 pub type ConsentValues = BTreeMap<String, FieldValue>;
 
@@ -250,6 +297,13 @@ pub fn set_path(root: &mut Map<String, Value>, path: &str, value: Value) {
     node.insert(last.to_owned(), value);
 }
 
+fn wrong_type(expected: &'static str, found: &Value) -> ValueError {
+    ValueError::WrongType {
+        expected,
+        found: found.clone(),
+    }
+}
+
 impl Field {
     pub fn allowed_values(&self) -> String {
         self.values
@@ -269,7 +323,7 @@ impl Field {
 
     /// Turns command-line text into the raw value `accept` takes: comma-separated lists for
     /// multi-value fields, true/false for bools, JSON for objects.
-    pub fn parse_text(&self, text: &str) -> Result<Value, String> {
+    pub fn parse_text(&self, text: &str) -> Result<Value, ValueError> {
         Ok(match self.kind {
             Kind::MultiEnum => Value::Array(
                 text.split(',')
@@ -281,21 +335,22 @@ impl Field {
             Kind::Bool => match text.trim() {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
-                other => return Err(format!("\"{other}\" is not true or false")),
+                other => return Err(ValueError::NotBool(other.to_owned())),
             },
             Kind::Integer => text
                 .trim()
                 .parse::<i64>()
                 .map(Value::from)
-                .map_err(|_| format!("\"{text}\" is not a whole number"))?,
-            Kind::Object => serde_json::from_str(text)
-                .map_err(|_| format!("\"{text}\" is not a JSON object"))?,
+                .map_err(|_| ValueError::NotInteger(text.to_owned()))?,
+            Kind::Object => {
+                serde_json::from_str(text).map_err(|_| ValueError::NotJson(text.to_owned()))?
+            }
             _ => Value::String(text.to_owned()),
         })
     }
 
     /// Checks a value against the field's kind and values. `Ok(None)` means "no value".
-    pub fn accept(&self, raw: &Value) -> Result<Option<FieldValue>, String> {
+    pub fn accept(&self, raw: &Value) -> Result<Option<FieldValue>, ValueError> {
         let empty = match self.kind {
             Kind::Const => false,
             // An empty list is a value (lint says whether the pack allows it).
@@ -308,40 +363,32 @@ impl Field {
         let want_string = || {
             raw.as_str()
                 .map(str::trim)
-                .ok_or_else(|| format!("expected a string, found {raw}"))
+                .ok_or_else(|| wrong_type("a string", raw))
         };
         let value = match self.kind {
             Kind::Const => {
                 let fixed = self.const_value().unwrap_or(Value::Null);
                 if !is_empty_value(raw) && *raw != fixed {
-                    return Err(format!("is fixed to {fixed} by the pack"));
+                    return Err(ValueError::Fixed(fixed));
                 }
                 FieldValue::Json(fixed)
             }
             Kind::Enum => {
                 let s = want_string()?;
                 if !self.knows(s) {
-                    return Err(format!(
-                        "unknown value \"{s}\"; allowed: {}",
-                        self.allowed_values()
-                    ));
+                    return Err(self.unknown(s));
                 }
                 FieldValue::Json(Value::String(s.to_owned()))
             }
             Kind::MultiEnum => {
-                let items = raw
-                    .as_array()
-                    .ok_or_else(|| format!("expected a list, found {raw}"))?;
+                let items = raw.as_array().ok_or_else(|| wrong_type("a list", raw))?;
                 let mut out = Vec::new();
                 for item in items {
                     let s = item
                         .as_str()
-                        .ok_or_else(|| format!("expected strings in the list, found {item}"))?;
+                        .ok_or_else(|| wrong_type("strings in the list", item))?;
                     if !self.knows(s) {
-                        return Err(format!(
-                            "unknown value \"{s}\"; allowed: {}",
-                            self.allowed_values()
-                        ));
+                        return Err(self.unknown(s));
                     }
                     if !out.contains(&Value::String(s.to_owned())) {
                         out.push(Value::String(s.to_owned()));
@@ -364,7 +411,7 @@ impl Field {
                 if let Some(max) = self.max_length
                     && s.chars().count() > max
                 {
-                    return Err(format!("is longer than {max} characters"));
+                    return Err(ValueError::TooLong(max));
                 }
                 FieldValue::Json(Value::String(s.to_owned()))
             }
@@ -373,26 +420,33 @@ impl Field {
                 if s == "auto" && self.auto.is_some() {
                     FieldValue::NewUuid
                 } else {
-                    uuid::Uuid::parse_str(s).map_err(|_| format!("\"{s}\" is not a UUID"))?;
+                    uuid::Uuid::parse_str(s).map_err(|_| ValueError::NotUuid(s.to_owned()))?;
                     FieldValue::Json(Value::String(s.to_owned()))
                 }
             }
             Kind::Bool => FieldValue::Json(Value::Bool(
                 raw.as_bool()
-                    .ok_or_else(|| format!("expected true or false, found {raw}"))?,
+                    .ok_or_else(|| wrong_type("true or false", raw))?,
             )),
             Kind::Integer => FieldValue::Json(Value::from(
                 raw.as_i64()
-                    .ok_or_else(|| format!("expected a whole number, found {raw}"))?,
+                    .ok_or_else(|| wrong_type("a whole number", raw))?,
             )),
             Kind::Object => {
                 if !raw.is_object() {
-                    return Err(format!("expected an object, found {raw}"));
+                    return Err(wrong_type("an object", raw));
                 }
                 FieldValue::Json(raw.clone())
             }
         };
         Ok(Some(value))
+    }
+
+    fn unknown(&self, value: &str) -> ValueError {
+        ValueError::Unknown {
+            value: value.to_owned(),
+            allowed: self.allowed_values(),
+        }
     }
 
     /// The wire value of a user value at build time.
@@ -401,7 +455,7 @@ impl Field {
         value: &FieldValue,
         now: Timestamp,
         new_uuid: &mut dyn FnMut() -> String,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, TimeError> {
         Ok(match value {
             FieldValue::Json(v) => v.clone(),
             FieldValue::NewUuid => Value::String(new_uuid()),
@@ -485,7 +539,7 @@ impl Pack {
     }
 
     /// The values a profile gets when it gives none: defaults, constants, auto UUIDs.
-    pub fn default_values(&self) -> Result<ConsentValues, String> {
+    pub fn default_values(&self) -> Result<ConsentValues, DefaultError> {
         let mut values = ConsentValues::new();
         for field in &self.fields {
             let raw = match (&field.kind, &field.default) {
@@ -493,10 +547,11 @@ impl Pack {
                 (_, Some(d)) => toml_to_json(d),
                 _ => Value::Null,
             };
-            if let Some(v) = field
-                .accept(&raw)
-                .map_err(|e| format!("pack {} field {} default: {e}", self.id, field.id))?
-            {
+            if let Some(v) = field.accept(&raw).map_err(|problem| DefaultError {
+                pack: self.id.clone(),
+                field: field.id.clone(),
+                problem,
+            })? {
                 values.insert(field.id.clone(), v);
             }
         }
@@ -509,16 +564,20 @@ impl Pack {
         values: &ConsentValues,
         now: Timestamp,
         new_uuid: &mut dyn FnMut() -> String,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, MaterializeError> {
         let mut item = Map::new();
         item.insert("type".into(), Value::String(self.type_.clone()));
         for field in &self.fields {
             let Some(value) = values.get(&field.id) else {
                 continue;
             };
-            let wire = field
-                .materialize(value, now, new_uuid)
-                .map_err(|e| format!("{}: {e}", field.id))?;
+            let wire =
+                field
+                    .materialize(value, now, new_uuid)
+                    .map_err(|problem| MaterializeError {
+                        field: field.id.clone(),
+                        problem,
+                    })?;
             if field.omit_when_empty && is_empty_value(&wire) {
                 continue;
             }
@@ -601,8 +660,11 @@ impl Pack {
                 Kind::Enum | Kind::MultiEnum => {}
                 Kind::Datetime => self.check_expiry(field, found, now, &mut issues),
                 _ => {
-                    if let Err(message) = field.accept(found) {
-                        issues.push(ItemIssue::BadValue { path, message });
+                    if let Err(problem) = field.accept(found) {
+                        issues.push(ItemIssue::BadValue {
+                            path,
+                            message: problem.to_string(),
+                        });
                     }
                 }
             }
@@ -626,8 +688,11 @@ impl Pack {
         };
         let ts = match time::parse_rfc3339(text) {
             Ok(ts) => ts,
-            Err(message) => {
-                out.push(ItemIssue::BadValue { path, message });
+            Err(problem) => {
+                out.push(ItemIssue::BadValue {
+                    path,
+                    message: problem.to_string(),
+                });
                 return;
             }
         };
@@ -732,7 +797,7 @@ fn validate_pack(pack: &Pack, text: &str, origin: &Origin) -> Result<(), ConfigE
             )));
         }
     }
-    pack.default_values().map_err(fail)?;
+    pack.default_values().map_err(|e| fail(e.to_string()))?;
     Ok(())
 }
 
@@ -899,6 +964,7 @@ mod tests {
             perms
                 .accept(&json!(["read_foo"]))
                 .unwrap_err()
+                .to_string()
                 .contains("read_foo")
         );
         assert_eq!(

@@ -439,7 +439,7 @@ impl LoadedProfile {
         let pack = self.pack(packs)?;
         let mut consent = pack
             .default_values()
-            .map_err(|e| self.error("consent", e, "fix the pack's defaults"))?;
+            .map_err(|e| self.error("consent", e.to_string(), "fix the pack's defaults"))?;
         for (id, raw) in flatten_consent(&p.consent, pack) {
             if id == "pack" || id == "type" {
                 continue;
@@ -452,9 +452,13 @@ impl LoadedProfile {
                     format!("fields of this pack: {}", pack.field_names()),
                 )
             })?;
-            let accepted = field
-                .accept(&raw)
-                .map_err(|e| self.error(&field_name, e, describe_field_values(pack, field)))?;
+            let accepted = field.accept(&raw).map_err(|e| {
+                self.error(
+                    &field_name,
+                    e.to_string(),
+                    describe_field_values(pack, field),
+                )
+            })?;
             set_value(&mut consent, &field.id, accepted);
         }
         apply_overrides(pack, &mut consent, overrides)?;
@@ -500,7 +504,7 @@ impl LoadedProfile {
         seed.assertion_aud().map_err(|e| {
             self.error(
                 "signing.assertion_audience",
-                e,
+                e.to_string(),
                 "set the endpoint in the profile, or use \"issuer\"",
             )
         })?;
@@ -767,10 +771,10 @@ fn apply_overrides(
         })?;
         let raw = field
             .parse_text(&text)
-            .map_err(|e| bad(e, describe_field_values(pack, field)))?;
+            .map_err(|e| bad(e.to_string(), describe_field_values(pack, field)))?;
         let accepted = field
             .accept(&raw)
-            .map_err(|e| bad(e, describe_field_values(pack, field)))?;
+            .map_err(|e| bad(e.to_string(), describe_field_values(pack, field)))?;
         set_value(consent, &field.id, accepted);
     }
     Ok(())

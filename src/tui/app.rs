@@ -950,7 +950,10 @@ impl App {
         match row {
             Row::Field(f) => {
                 let field = self.seed.pack.fields[f].clone();
-                let accepted = field.accept(&field.parse_text(text)?)?;
+                let accepted = field
+                    .parse_text(text)
+                    .and_then(|raw| field.accept(&raw))
+                    .map_err(|e| e.to_string())?;
                 match accepted {
                     Some(v) => self.seed.consent.insert(field.id.clone(), v),
                     None => self.seed.consent.remove(&field.id),
