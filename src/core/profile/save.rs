@@ -12,6 +12,7 @@ use crate::core::paths;
 use crate::core::request::ParSeed;
 use crate::core::time::{self, Moment};
 
+/// A consent value back as TOML; null has no TOML form, so its key is left out.
 fn json_to_toml(value: &Value) -> Option<toml::Value> {
     Some(match value {
         Value::Null => return None,
