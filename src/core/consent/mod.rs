@@ -13,8 +13,8 @@ mod value;
 
 pub use check::ItemIssue;
 pub use pack::{
-    Auto, Constraints, DefaultError, Field, Kind, MaterializeError, Pack, ValueDesc, get_path,
-    is_empty_value, set_path, toml_to_json,
+    Auto, Constraints, Field, Kind, Pack, ValueDesc, get_path, is_empty_value, set_path,
+    toml_to_json,
 };
 pub use set::{BUILTIN_PACKS, PackSet};
-pub use value::{ConsentValues, FieldValue, ValueError};
+pub use value::{ConsentValues, DefaultError, FieldValue, MaterializeError, ValueError};

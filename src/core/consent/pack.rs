@@ -1,13 +1,10 @@
 //! The pack model: an ecosystem's authorization_details item as data (kinds, wire paths,
 //! values with descriptions, constraints), and the item a build makes from it.
 
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::value::{ConsentValues, ValueError};
 use crate::core::error::Origin;
-use crate::core::time::TimeError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -161,26 +158,6 @@ pub struct Pack {
     pub origin: Option<Origin>,
 }
 
-/// A pack whose own default for a field is refused by that field: the pack file needs fixing.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("pack {pack} field {field} default: {problem}")]
-pub struct DefaultError {
-    pub pack: String,
-    pub field: String,
-    #[source]
-    pub problem: ValueError,
-}
-
-/// A consent value that cannot become a wire value at build time (a relative date that
-/// runs out of range).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {problem}")]
-pub struct MaterializeError {
-    pub field: String,
-    #[source]
-    pub problem: TimeError,
-}
-
 pub fn toml_to_json(value: &toml::Value) -> Value {
     match value {
         toml::Value::String(s) => Value::String(s.clone()),
@@ -255,101 +232,5 @@ impl Pack {
         } else {
             self.constraints.allowed_algs.iter().any(|a| a == alg)
         }
-    }
-
-    /// The values a profile gets when it gives none: defaults, constants, auto UUIDs.
-    pub fn default_values(&self) -> Result<ConsentValues, DefaultError> {
-        let mut values = ConsentValues::new();
-        for field in &self.fields {
-            let raw = match (&field.kind, &field.default) {
-                (Kind::Const, _) => field.const_value().unwrap_or(Value::Null),
-                (_, Some(d)) => toml_to_json(d),
-                _ => Value::Null,
-            };
-            if let Some(v) = field.accept(&raw).map_err(|problem| DefaultError {
-                pack: self.id.clone(),
-                field: field.id.clone(),
-                problem,
-            })? {
-                values.insert(field.id.clone(), v);
-            }
-        }
-        Ok(values)
-    }
-
-    /// Builds the authorization_details item: `type` first, then each field at its path.
-    pub fn authorization_detail(
-        &self,
-        values: &ConsentValues,
-        now: Timestamp,
-        new_uuid: &mut dyn FnMut() -> String,
-    ) -> Result<Value, MaterializeError> {
-        let mut item = Map::new();
-        item.insert("type".into(), Value::String(self.type_.clone()));
-        for field in &self.fields {
-            let Some(value) = values.get(&field.id) else {
-                continue;
-            };
-            let wire =
-                field
-                    .materialize(value, now, new_uuid)
-                    .map_err(|problem| MaterializeError {
-                        field: field.id.clone(),
-                        problem,
-                    })?;
-            if field.omit_when_empty && is_empty_value(&wire) {
-                continue;
-            }
-            set_path(&mut item, &field.path, wire);
-        }
-        Ok(Value::Object(item))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::core::consent::FieldValue;
-    use crate::core::consent::test_support::{counter, my, now, uae};
-    use serde_json::json;
-
-    #[test]
-    fn my_item_has_the_sample_shape_and_drops_empty_dp_id() {
-        let pack = my();
-        let mut values = pack.default_values().unwrap();
-        values.insert("dc_id".into(), FieldValue::Json(json!("dc1")));
-        let item = pack
-            .authorization_detail(&values, now(), &mut counter())
-            .unwrap();
-        assert_eq!(
-            item,
-            json!({"type": pack.type_, "consent": {
-                "dc_id": "dc1",
-                "consent_type": pack.type_,
-                "consent_purpose": "pfm",
-                "permissions": ["read_accounts", "read_balances", "read_transactions"],
-                "expiration_datetime": "2026-03-01T10:00:00Z"}})
-        );
-        assert!(pack.check_item(&item, now()).is_empty());
-    }
-
-    #[test]
-    fn uae_item_nests_billing_and_makes_a_consent_id_per_build() {
-        let pack = uae();
-        let values = pack.default_values().unwrap();
-        let mut uuids = counter();
-        let a = pack
-            .authorization_detail(&values, now(), &mut uuids)
-            .unwrap();
-        let b = pack
-            .authorization_detail(&values, now(), &mut uuids)
-            .unwrap();
-        assert_ne!(a["consent"]["ConsentId"], b["consent"]["ConsentId"]);
-        assert!(a["consent"]["OpenFinanceBilling"]["Purpose"].is_string());
-        assert!(a["consent"]["OpenFinanceBilling"]["UserType"].is_string());
-        assert!(
-            pack.check_item(&a, now()).is_empty(),
-            "{:?}",
-            pack.check_item(&a, now())
-        );
     }
 }

@@ -1,12 +1,12 @@
 //! Field values: what a user may give a field (profile, `--set`, the TUI editor), checked
-//! against the field's kind and values, and turned into wire values at build time.
+//! against the field's kind and values, and the authorization_details item built from them.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::pack::{Auto, Field, Kind, is_empty_value, toml_to_json};
+use super::pack::{Auto, Field, Kind, Pack, is_empty_value, set_path, toml_to_json};
 use crate::core::time::{self, Moment, TimeError};
 
 /// A consent value as the user gave it, before a build fixes times and UUIDs.
@@ -55,6 +55,26 @@ pub enum ValueError {
     NotUuid(String),
     #[error(transparent)]
     Time(#[from] TimeError),
+}
+
+/// A pack whose own default for a field is refused by that field: the pack file needs fixing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("pack {pack} field {field} default: {problem}")]
+pub struct DefaultError {
+    pub pack: String,
+    pub field: String,
+    #[source]
+    pub problem: ValueError,
+}
+
+/// A consent value that cannot become a wire value at build time (a relative date that
+/// runs out of range).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct MaterializeError {
+    pub field: String,
+    #[source]
+    pub problem: TimeError,
 }
 
 /// Field id -> value, for the fields that have one.
@@ -213,7 +233,7 @@ impl Field {
     }
 
     /// The wire value of a user value at build time.
-    pub(super) fn materialize(
+    fn materialize(
         &self,
         value: &FieldValue,
         now: Timestamp,
@@ -234,10 +254,60 @@ impl Field {
     }
 }
 
+impl Pack {
+    /// The values a profile gets when it gives none: defaults, constants, auto UUIDs.
+    pub fn default_values(&self) -> Result<ConsentValues, DefaultError> {
+        let mut values = ConsentValues::new();
+        for field in &self.fields {
+            let raw = match (&field.kind, &field.default) {
+                (Kind::Const, _) => field.const_value().unwrap_or(Value::Null),
+                (_, Some(d)) => toml_to_json(d),
+                _ => Value::Null,
+            };
+            if let Some(v) = field.accept(&raw).map_err(|problem| DefaultError {
+                pack: self.id.clone(),
+                field: field.id.clone(),
+                problem,
+            })? {
+                values.insert(field.id.clone(), v);
+            }
+        }
+        Ok(values)
+    }
+
+    /// Builds the authorization_details item: `type` first, then each field at its path.
+    pub fn authorization_detail(
+        &self,
+        values: &ConsentValues,
+        now: Timestamp,
+        new_uuid: &mut dyn FnMut() -> String,
+    ) -> Result<Value, MaterializeError> {
+        let mut item = Map::new();
+        item.insert("type".into(), Value::String(self.type_.clone()));
+        for field in &self.fields {
+            let Some(value) = values.get(&field.id) else {
+                continue;
+            };
+            let wire =
+                field
+                    .materialize(value, now, new_uuid)
+                    .map_err(|problem| MaterializeError {
+                        field: field.id.clone(),
+                        problem,
+                    })?;
+            if field.omit_when_empty && is_empty_value(&wire) {
+                continue;
+            }
+            set_path(&mut item, &field.path, wire);
+        }
+        Ok(Value::Object(item))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::consent::test_support::{my, uae};
+    use crate::core::consent::test_support::{counter, my, now, uae};
     use serde_json::json;
 
     #[test]
@@ -294,6 +364,47 @@ mod tests {
         assert_eq!(
             FieldValue::Moment(Moment::parse("+30d").unwrap()).to_string(),
             "+30d (from each build)"
+        );
+    }
+
+    #[test]
+    fn my_item_has_the_sample_shape_and_drops_empty_dp_id() {
+        let pack = my();
+        let mut values = pack.default_values().unwrap();
+        values.insert("dc_id".into(), FieldValue::Json(json!("dc1")));
+        let item = pack
+            .authorization_detail(&values, now(), &mut counter())
+            .unwrap();
+        assert_eq!(
+            item,
+            json!({"type": pack.type_, "consent": {
+                "dc_id": "dc1",
+                "consent_type": pack.type_,
+                "consent_purpose": "pfm",
+                "permissions": ["read_accounts", "read_balances", "read_transactions"],
+                "expiration_datetime": "2026-03-01T10:00:00Z"}})
+        );
+        assert!(pack.check_item(&item, now()).is_empty());
+    }
+
+    #[test]
+    fn uae_item_nests_billing_and_makes_a_consent_id_per_build() {
+        let pack = uae();
+        let values = pack.default_values().unwrap();
+        let mut uuids = counter();
+        let a = pack
+            .authorization_detail(&values, now(), &mut uuids)
+            .unwrap();
+        let b = pack
+            .authorization_detail(&values, now(), &mut uuids)
+            .unwrap();
+        assert_ne!(a["consent"]["ConsentId"], b["consent"]["ConsentId"]);
+        assert!(a["consent"]["OpenFinanceBilling"]["Purpose"].is_string());
+        assert!(a["consent"]["OpenFinanceBilling"]["UserType"].is_string());
+        assert!(
+            pack.check_item(&a, now()).is_empty(),
+            "{:?}",
+            pack.check_item(&a, now())
         );
     }
 }
