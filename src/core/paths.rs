@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use directories::ProjectDirs;
 
-pub const CONFIG_DIR_ENV: &str = "CONSENT_EXPLORER_CONFIG_DIR";
+const CONFIG_DIR_ENV: &str = "CONSENT_EXPLORER_CONFIG_DIR";
 pub const DATA_DIR_ENV: &str = "CONSENT_EXPLORER_DATA_DIR";
 
 fn project_dirs() -> Option<ProjectDirs> {
@@ -18,7 +18,7 @@ fn from_env(var: &str) -> Option<PathBuf> {
 }
 
 /// The user's config dir (profiles/ and consent-packs/ inside), overridable for tests.
-pub fn config_dir() -> Option<PathBuf> {
+fn config_dir() -> Option<PathBuf> {
     from_env(CONFIG_DIR_ENV).or_else(|| project_dirs().map(|d| d.config_dir().to_path_buf()))
 }
 
@@ -36,7 +36,7 @@ pub fn user_packs_dir() -> Option<PathBuf> {
 }
 
 /// `~` and `~/...` expanded to the home directory; other paths unchanged.
-pub fn expand_tilde(path: &str) -> PathBuf {
+fn expand_tilde(path: &str) -> PathBuf {
     let home = || directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
     match path.strip_prefix("~") {
         Some("") => home().unwrap_or_else(|| PathBuf::from(path)),

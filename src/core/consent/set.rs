@@ -7,7 +7,7 @@ use super::pack::{Kind, Pack};
 use crate::core::error::{ConfigError, Origin, line_of_offset, toml_line_of};
 
 /// The packs shipped inside the binary (also in assets/consent-packs/).
-pub const BUILTIN_PACKS: &[(&str, &str)] = &[
+const BUILTIN_PACKS: &[(&str, &str)] = &[
     (
         "openfinance-my-account-access-v1.2.toml",
         include_str!("../../../assets/consent-packs/openfinance-my-account-access-v1.2.toml"),

@@ -48,7 +48,7 @@ fn looks_like_path(name: &str) -> bool {
 }
 
 /// Where a profile name is looked for, in order.
-pub fn search_dirs() -> Vec<PathBuf> {
+fn search_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(d) = paths::user_profiles_dir() {
         dirs.push(d);

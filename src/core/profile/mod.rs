@@ -11,10 +11,8 @@ mod schema;
 
 pub use load::{
     BUILTIN_PROFILES, LoadedProfile, ProfileEntry, ProfileSource, builtin, find, list, load_file,
-    parse, search_dirs,
+    parse,
 };
-pub use resolve::{
-    DEFAULT_EMBEDDED_PORT, DEFAULT_LIFETIME, MAX_LIFETIME, default_embedded_base, demo_key_path,
-};
+pub use resolve::{DEFAULT_EMBEDDED_PORT, MAX_LIFETIME, default_embedded_base};
 pub use save::{save, valid_profile_name};
 pub use schema::{Profile, Signing, Target, Userinfo};

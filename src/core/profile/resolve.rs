@@ -17,7 +17,7 @@ use crate::core::tls::{self, TlsMaterial};
 
 /// The embedded sandbox server's port when nothing is bound yet (build and lint only).
 pub const DEFAULT_EMBEDDED_PORT: u16 = 9126;
-pub const DEFAULT_LIFETIME: i64 = 300;
+const DEFAULT_LIFETIME: i64 = 300;
 /// A day: longer lifetimes are no use, and the bound keeps exp arithmetic far from overflow.
 pub const MAX_LIFETIME: i64 = 86_400;
 
@@ -46,7 +46,7 @@ impl LoadedProfile {
         }
     }
 
-    pub fn endpoints(&self, embedded_base: &str) -> Result<Endpoints, ConfigError> {
+    fn endpoints(&self, embedded_base: &str) -> Result<Endpoints, ConfigError> {
         let p = &self.profile;
         if p.target == Target::Embedded {
             let mut e = Endpoints::embedded(embedded_base);
@@ -407,7 +407,7 @@ fn read_key_file(path: &Path, origin: Origin, field: &str) -> Result<Vec<u8>, Co
     })
 }
 
-pub fn demo_key_path(alg: Algorithm) -> Option<PathBuf> {
+fn demo_key_path(alg: Algorithm) -> Option<PathBuf> {
     paths::data_dir().map(|d| {
         d.join("demo-keys")
             .join(format!("{}.pem", keys::alg_name(alg)))
