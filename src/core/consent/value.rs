@@ -32,7 +32,7 @@ impl std::fmt::Display for FieldValue {
 
 /// Why a field refuses a value. The message is the problem alone, so the caller names the
 /// field its own way: the TUI beside the field, a profile error by key and line, a flag by name.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
     #[error("\"{0}\" is not true or false")]
     NotBool(String),
@@ -40,14 +40,16 @@ pub enum ValueError {
     NotInteger(String),
     #[error("\"{0}\" is not a JSON object")]
     NotJson(String),
+    /// The pack's fixed value, as JSON text.
     #[error("is fixed to {0} by the pack")]
-    Fixed(Value),
+    Fixed(String),
     #[error("unknown value \"{value}\"; allowed: {allowed}")]
     Unknown { value: String, allowed: String },
     #[error("expected {expected}, found {found}")]
     WrongType {
         expected: &'static str,
-        found: Value,
+        /// What was found, as JSON text.
+        found: String,
     },
     #[error("is longer than {0} characters")]
     TooLong(usize),
@@ -58,7 +60,7 @@ pub enum ValueError {
 }
 
 /// A pack whose own default for a field is refused by that field: the pack file needs fixing.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("pack {pack} field {field} default: {problem}")]
 pub struct DefaultError {
     pub pack: String,
@@ -83,7 +85,7 @@ pub type ConsentValues = BTreeMap<String, FieldValue>;
 fn wrong_type(expected: &'static str, found: &Value) -> ValueError {
     ValueError::WrongType {
         expected,
-        found: found.clone(),
+        found: found.to_string(),
     }
 }
 
@@ -152,7 +154,7 @@ impl Field {
             Kind::Const => {
                 let fixed = self.const_value().unwrap_or(Value::Null);
                 if !is_empty_value(raw) && *raw != fixed {
-                    return Err(ValueError::Fixed(fixed));
+                    return Err(ValueError::Fixed(fixed.to_string()));
                 }
                 FieldValue::Json(fixed)
             }
