@@ -59,7 +59,7 @@ pub fn profiles_show(name: &str) -> Outcome {
     }
     println!(
         "assertion aud          {}",
-        seed.assertion_aud().unwrap_or_else(|e| e)
+        seed.assertion_aud().unwrap_or_else(|e| e.to_string())
     );
     println!(
         "consent pack           {} ({})",

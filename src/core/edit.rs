@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::consent::{ConsentValues, Field, FieldValue, Kind, Pack};
+use super::consent::{ConsentValues, Field, FieldValue, Kind, Pack, ValueError};
 use super::error::{ConfigError, Origin};
 use super::request::{Overrides, ParSeed};
 
@@ -54,8 +54,11 @@ pub enum EditError {
         name: String,
         fields: String,
     },
-    #[error("{message}")]
-    BadValue { message: String, described: String },
+    #[error("{problem}")]
+    BadValue {
+        problem: ValueError,
+        described: String,
+    },
     #[error("{field} is not a {expected}")]
     WrongKind {
         field: String,
@@ -229,8 +232,8 @@ impl ConsentEdit {
                 cycled(field, consent.get(&field.id), *step)
             }
             ConsentEdit::SetField { text, .. } => {
-                let bad = |message| EditError::BadValue {
-                    message,
+                let bad = |problem| EditError::BadValue {
+                    problem,
                     described: describe_field_values(pack, field),
                 };
                 let raw = field.parse_text(text).map_err(bad)?;

@@ -35,6 +35,17 @@ pub enum JwsError {
     Json(&'static str),
 }
 
+/// Why a signature could not be checked at all (as opposed to checked and found wrong).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the header has no known alg")]
+    UnknownAlg,
+    #[error("the public JWK is unusable: {0}")]
+    BadKey(String),
+    #[error("{0}")]
+    Crypto(String),
+}
+
 impl DecodedJwt {
     pub fn alg(&self) -> Option<&str> {
         self.header.get("alg").and_then(Value::as_str)
@@ -58,15 +69,16 @@ impl DecodedJwt {
     }
 
     /// Checks the signature with a public JWK through jsonwebtoken, independent of our signer.
-    pub fn verify(&self, jwk: &Jwk) -> Result<bool, String> {
+    pub fn verify(&self, jwk: &Jwk) -> Result<bool, VerifyError> {
         let alg = self
             .alg()
             .and_then(keys::parse_alg)
-            .ok_or("the header has no known alg")?;
-        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+            .ok_or(VerifyError::UnknownAlg)?;
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk)
+            .map_err(|e| VerifyError::BadKey(e.to_string()))?;
         let (input, signature) = self.parts();
         jsonwebtoken::crypto::verify(signature, input.as_bytes(), &key, alg)
-            .map_err(|e| e.to_string())
+            .map_err(|e| VerifyError::Crypto(e.to_string()))
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use directories::ProjectDirs;
 
-pub const CONFIG_DIR_ENV: &str = "CONSENT_EXPLORER_CONFIG_DIR";
+const CONFIG_DIR_ENV: &str = "CONSENT_EXPLORER_CONFIG_DIR";
 pub const DATA_DIR_ENV: &str = "CONSENT_EXPLORER_DATA_DIR";
 
 fn project_dirs() -> Option<ProjectDirs> {
@@ -18,7 +18,7 @@ fn from_env(var: &str) -> Option<PathBuf> {
 }
 
 /// The user's config dir (profiles/ and consent-packs/ inside), overridable for tests.
-pub fn config_dir() -> Option<PathBuf> {
+fn config_dir() -> Option<PathBuf> {
     from_env(CONFIG_DIR_ENV).or_else(|| project_dirs().map(|d| d.config_dir().to_path_buf()))
 }
 
@@ -36,7 +36,7 @@ pub fn user_packs_dir() -> Option<PathBuf> {
 }
 
 /// `~` and `~/...` expanded to the home directory; other paths unchanged.
-pub fn expand_tilde(path: &str) -> PathBuf {
+fn expand_tilde(path: &str) -> PathBuf {
     let home = || directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
     match path.strip_prefix("~") {
         Some("") => home().unwrap_or_else(|| PathBuf::from(path)),
@@ -56,31 +56,67 @@ pub fn resolve_from(base_dir: Option<&Path>, path: &str) -> PathBuf {
     }
 }
 
-/// Writes a file with mode 0600 without ever leaving a readable or partial copy: a
-/// temporary file in the same folder, then a rename. Refuses to replace an existing file.
-pub fn write_private_new(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// What an atomic write does when the target already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Swap the new contents in (a saved profile).
+    Replace,
+    /// Fail with `AlreadyExists` (a key must never be overwritten).
+    Keep,
+}
+
+/// Who may read the written file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readers {
+    /// Mode 0600, from the moment the file exists: secrets (keys).
+    Owner,
+    /// The umask decides, as for any file the user makes.
+    Default,
+}
+
+/// Writes a file whole or not at all: a temporary file in the same folder (so the final
+/// rename stays on one filesystem), flushed, then moved into place. A failed write leaves
+/// what was there; the temporary file is removed on every error path, and a kill leaves at
+/// most one `.tmpXXXXXX` file, never a half-written target.
+pub fn write_atomic(
+    path: &Path,
+    contents: &[u8],
+    existing: Existing,
+    readers: Readers,
+) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(dir) = dir {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    let dir = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir
+        }
+        None => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        use std::os::unix::fs::PermissionsExt;
+        // tempfile's own default is 0600; 0666 lets the umask decide like File::create.
+        if readers == Readers::Default {
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
     }
-    let result = (|| {
-        let mut file = options.open(&tmp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        // hard_link fails if the target exists, so a key already there is never replaced.
-        std::fs::hard_link(&tmp, path)
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result
+    #[cfg(not(unix))]
+    let _ = readers;
+    let mut file = builder.tempfile_in(dir)?;
+    file.write_all(contents)?;
+    file.as_file().sync_all()?;
+    let persisted = match existing {
+        Existing::Replace => file.persist(path),
+        Existing::Keep => file.persist_noclobber(path),
+    };
+    // On failure the temporary file is dropped with the error, which deletes it.
+    persisted.map(drop).map_err(|e| e.error)
+}
+
+/// A secret written with mode 0600; refuses to replace an existing file.
+pub fn write_private_new(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic(path, contents, Existing::Keep, Readers::Owner)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use rand::RngCore;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::consent::{ConsentValues, Pack};
+use super::consent::{ConsentValues, MaterializeError, Pack};
 use super::jws::{self, DecodedJwt};
 use super::keys::{self, SigningKey, b64url};
 
@@ -79,11 +79,17 @@ pub struct ParSeed {
     pub assertion_typ: Option<String>,
 }
 
+/// The client assertion's `aud` names an endpoint the profile does not give.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("signing.assertion_audience is {endpoint} but the profile has no {endpoint}")]
+pub struct AudienceError {
+    /// The profile key that is missing, `token_endpoint` or `par_endpoint`.
+    pub endpoint: &'static str,
+}
+
 impl ParSeed {
-    pub fn assertion_aud(&self) -> Result<String, String> {
-        let missing = |what: &str| {
-            format!("signing.assertion_audience is {what} but the profile has no {what}")
-        };
+    pub fn assertion_aud(&self) -> Result<String, AudienceError> {
+        let missing = |endpoint| AudienceError { endpoint };
         Ok(match &self.assertion_audience {
             AssertionAudience::Issuer => self.endpoints.issuer.clone(),
             AssertionAudience::TokenEndpoint => self
@@ -145,9 +151,9 @@ impl ParTicket {
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("consent field {0}")]
-    Consent(String),
-    #[error("{0}")]
-    Audience(String),
+    Consent(#[from] MaterializeError),
+    #[error(transparent)]
+    Audience(#[from] AudienceError),
     #[error("signing failed: {0}")]
     Sign(#[from] keys::KeyError),
 }
@@ -227,8 +233,7 @@ pub fn request_claims(
     let mut new_uuid = || uuid_from(rng);
     let item = seed
         .pack
-        .authorization_detail(&seed.consent, now, &mut new_uuid)
-        .map_err(BuildError::Consent)?;
+        .authorization_detail(&seed.consent, now, &mut new_uuid)?;
     c.insert("authorization_details".into(), json!([item]));
     Ok(Value::Object(c))
 }
@@ -240,7 +245,7 @@ pub fn assertion_claims(
 ) -> Result<Value, BuildError> {
     let iat = now.as_second() - seed.clock_skew;
     Ok(json!({
-        "aud": seed.assertion_aud().map_err(BuildError::Audience)?,
+        "aud": seed.assertion_aud()?,
         "exp": iat + seed.lifetime,
         "iss": seed.client_id,
         "sub": seed.client_id,

@@ -3,6 +3,20 @@
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 
+/// A time the user wrote that does not parse or does not fit; each message shows the
+/// text as given and an example of what would be taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("\"{0}\" is not a relative time like +30d, +12h or +1y")]
+    NotRelative(String),
+    #[error("\"{0}\" is out of range; use a smaller offset like +1y")]
+    OutOfRange(String),
+    #[error("\"{0}\" is not an RFC 3339 date-time like 2026-11-30T23:59:59Z (or use +30d)")]
+    NotRfc3339(String),
+    #[error("\"{0}\" is not a date like 2026-11-30")]
+    NotDate(String),
+}
+
 /// A moment given either as an RFC 3339 timestamp or relative to now ("+30d", "+12h", "-1d").
 #[derive(Debug, Clone)]
 pub enum Moment {
@@ -11,12 +25,12 @@ pub enum Moment {
 }
 
 impl Moment {
-    pub fn parse(text: &str) -> Result<Moment, String> {
+    pub fn parse(text: &str) -> Result<Moment, TimeError> {
         let text = text.trim();
         if let Some(rest) = text.strip_prefix('+').or_else(|| text.strip_prefix('-')) {
             let span: Span = rest
                 .parse()
-                .map_err(|_| format!("\"{text}\" is not a relative time like +30d, +12h or +1y"))?;
+                .map_err(|_| TimeError::NotRelative(text.to_owned()))?;
             let span = if text.starts_with('-') {
                 span.negate()
             } else {
@@ -30,14 +44,14 @@ impl Moment {
         parse_rfc3339(text).map(Moment::At)
     }
 
-    pub fn resolve(&self, now: Timestamp) -> Result<Timestamp, String> {
+    pub fn resolve(&self, now: Timestamp) -> Result<Timestamp, TimeError> {
         match self {
             Moment::At(ts) => Ok(*ts),
             Moment::Relative { text, span } => now
                 .to_zoned_datetime(TimeZone::UTC)
                 .checked_add(*span)
                 .map(|z| z.timestamp())
-                .map_err(|_| format!("\"{text}\" is out of range")),
+                .map_err(|_| TimeError::OutOfRange(text.clone())),
         }
     }
 }
@@ -54,16 +68,15 @@ impl PartialEq for Moment {
     }
 }
 
-pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
-    text.parse::<Timestamp>().map_err(|_| {
-        format!("\"{text}\" is not an RFC 3339 date-time like 2026-11-30T23:59:59Z (or use +30d)")
-    })
+pub fn parse_rfc3339(text: &str) -> Result<Timestamp, TimeError> {
+    text.parse::<Timestamp>()
+        .map_err(|_| TimeError::NotRfc3339(text.to_owned()))
 }
 
-pub fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
+pub fn parse_date(text: &str) -> Result<jiff::civil::Date, TimeError> {
     text.trim()
         .parse::<jiff::civil::Date>()
-        .map_err(|_| format!("\"{text}\" is not a date like 2026-11-30"))
+        .map_err(|_| TimeError::NotDate(text.to_owned()))
 }
 
 /// Whole seconds, truncated: what a NumericDate or a consent date can carry.

@@ -1,0 +1,231 @@
+//! Finding and reading profiles: by name (config dir, ./profiles/, built in) or by path,
+//! with errors that name the file and line.
+
+use std::path::{Path, PathBuf};
+
+use super::schema::Profile;
+use crate::core::error::{ConfigError, Origin, line_of_offset, toml_line_of};
+use crate::core::paths;
+
+pub const BUILTIN_PROFILES: &[(&str, &str)] = &[
+    ("local", include_str!("../../../profiles/local.toml")),
+    (
+        "local-uae",
+        include_str!("../../../profiles/local-uae.toml"),
+    ),
+    (
+        "ozone-mya-sandbox",
+        include_str!("../../../profiles/ozone-mya-sandbox.toml"),
+    ),
+];
+
+/// Where a profile was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileSource {
+    File(PathBuf),
+    Builtin(String),
+}
+
+impl ProfileSource {
+    pub fn describe(&self) -> String {
+        match self {
+            ProfileSource::File(p) => p.display().to_string(),
+            ProfileSource::Builtin(name) => format!("built-in profile {name}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadedProfile {
+    pub name: String,
+    pub profile: Profile,
+    pub source: ProfileSource,
+    pub text: String,
+}
+
+fn looks_like_path(name: &str) -> bool {
+    name.contains('/') || name.contains('\\') || name.ends_with(".toml")
+}
+
+/// Where a profile name is looked for, in order.
+fn search_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(d) = paths::user_profiles_dir() {
+        dirs.push(d);
+    }
+    dirs.push(PathBuf::from("profiles"));
+    dirs
+}
+
+/// A profile built into the binary, by name.
+pub fn builtin(name: &str) -> Option<LoadedProfile> {
+    let (name, text) = BUILTIN_PROFILES.iter().find(|(n, _)| *n == name)?;
+    parse(text, ProfileSource::Builtin((*name).into()), name).ok()
+}
+
+pub fn find(name: &str) -> Result<LoadedProfile, ConfigError> {
+    if looks_like_path(name) {
+        return load_file(Path::new(name));
+    }
+    for dir in search_dirs() {
+        let path = dir.join(format!("{name}.toml"));
+        if path.is_file() {
+            return load_file(&path);
+        }
+    }
+    if let Some(loaded) = builtin(name) {
+        return Ok(loaded);
+    }
+    let searched = search_dirs()
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let known = list()
+        .into_iter()
+        .map(|e| e.name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(ConfigError::new(
+        Origin::Flag("--profile".into()),
+        "",
+        format!("no profile named \"{name}\" (looked in {searched} and the built-in ones)"),
+        format!("use one of: {known}; or give a path to a .toml file"),
+    ))
+}
+
+pub fn load_file(path: &Path) -> Result<LoadedProfile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new(
+            Origin::file(path),
+            "",
+            format!("cannot read the profile: {e}"),
+            "check the path; `consent-explorer profiles list` shows the profiles found",
+        )
+    })?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    parse(&text, ProfileSource::File(path.to_path_buf()), &name)
+}
+
+pub fn parse(text: &str, source: ProfileSource, name: &str) -> Result<LoadedProfile, ConfigError> {
+    let origin = source_origin(&source);
+    let profile: Profile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of_offset(text, s.start));
+        ConfigError::new(
+            origin.at_line(line),
+            "",
+            format!("malformed profile: {}", e.message().trim()),
+            "fix the TOML; the README's profile reference lists every key",
+        )
+    })?;
+    Ok(LoadedProfile {
+        name: profile.name.clone().unwrap_or_else(|| name.to_owned()),
+        profile,
+        source,
+        text: text.to_owned(),
+    })
+}
+
+fn source_origin(source: &ProfileSource) -> Origin {
+    match source {
+        ProfileSource::File(p) => Origin::file(p),
+        ProfileSource::Builtin(name) => Origin::Builtin {
+            name: format!("profile {name}"),
+            line: None,
+        },
+    }
+}
+
+/// A profile found by listing, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileEntry {
+    pub name: String,
+    pub source: ProfileSource,
+}
+
+/// Every profile by name, first found wins (config dir, ./profiles/, built-in).
+pub fn list() -> Vec<ProfileEntry> {
+    let mut entries: Vec<ProfileEntry> = Vec::new();
+    let mut add = |name: String, source: ProfileSource| {
+        if !entries.iter().any(|e| e.name == name) {
+            entries.push(ProfileEntry { name, source });
+        }
+    };
+    for dir in search_dirs() {
+        let Ok(read) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = read
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            if let Some(stem) = path.file_stem() {
+                add(
+                    stem.to_string_lossy().into_owned(),
+                    ProfileSource::File(path),
+                );
+            }
+        }
+    }
+    for (name, _) in BUILTIN_PROFILES {
+        add((*name).into(), ProfileSource::Builtin((*name).into()));
+    }
+    entries
+}
+
+impl LoadedProfile {
+    /// Where a field of this profile sits, with its line when it is in the file.
+    pub fn origin_of(&self, field: &str) -> Origin {
+        source_origin(&self.source).at_line(toml_line_of(&self.text, field))
+    }
+
+    pub(super) fn error(
+        &self,
+        field: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError::new(self.origin_of(field), field, message, hint)
+    }
+
+    pub(super) fn base_dir(&self) -> Option<&Path> {
+        match &self.source {
+            ProfileSource::File(p) => p.parent(),
+            ProfileSource::Builtin(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_toml_names_its_line() {
+        let err = parse(
+            "client_id = \"c\"\nredirect_uri = \n",
+            ProfileSource::File("x.toml".into()),
+            "x",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.origin,
+            Origin::File {
+                path: "x.toml".into(),
+                line: Some(2)
+            }
+        );
+        let typo = parse(
+            "client_id = \"c\"\nredirect_uri = \"https://a\"\ncliend = 1\n",
+            ProfileSource::File("x.toml".into()),
+            "x",
+        )
+        .unwrap_err();
+        assert!(typo.message.contains("cliend"), "{}", typo.message);
+    }
+}
