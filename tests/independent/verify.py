@@ -130,10 +130,10 @@ def expected_details(want, run, consent_extra, item_extra):
         item = {"type": UAE_ACCOUNT_ACCESS}
     else:
         raise AssertionError(f"no expectations written for pack {c['pack']}")
-    return [{**item, "consent": {**consent, **consent_extra}, **item_extra}]
+    return [{**item, "consent": {**consent, **dict(consent_extra)}, **dict(item_extra)}]
 
 
-def verify_build(run, profile_path, public_key, kid, label, consent_extra={}, item_extra={}):
+def verify_build(run, profile_path, public_key, kid, label, consent_extra=(), item_extra=()):
     want = Expected(profile_path)
     p, report, alg = want.profile, run.report, want.alg
     form = report["form"]
