@@ -159,12 +159,57 @@ fn set(mut form: Vec<(String, String)>, name: &str, value: String) -> Vec<(Strin
     form
 }
 
-/// (status, error) of a POST to the PAR endpoint.
-async fn post(http: &reqwest::Client, url: &str, form: &[(String, String)]) -> (u16, String) {
+/// A PAR endpoint's answer. `error` is "" only for a success that carries what RFC 9126
+/// section 2.2 requires (a request_uri and a positive integer expires_in): a 201 with an empty
+/// or non-JSON body must not pass for an accepted request.
+#[derive(Debug, Clone, PartialEq)]
+struct Answer {
+    status: u16,
+    error: String,
+    description: String,
+}
+
+impl Answer {
+    fn is(&self, (status, error): (u16, &str)) -> bool {
+        self.status == status && self.error == error
+    }
+
+    fn accepted(&self) -> bool {
+        self.is((201, ""))
+    }
+}
+
+async fn post(http: &reqwest::Client, url: &str, form: &[(String, String)]) -> Answer {
     let response = http.post(url).form(form).send().await.unwrap();
     let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    (status, body["error"].as_str().unwrap_or("").to_owned())
+    let text = response.text().await.unwrap_or_default();
+    let bare = |error: String| Answer {
+        status,
+        error,
+        description: String::new(),
+    };
+    let Ok(body) = serde_json::from_str::<Value>(&text) else {
+        return bare(format!(
+            "(non-JSON body: {:?})",
+            text.chars().take(80).collect::<String>()
+        ));
+    };
+    if let Some(error) = body["error"].as_str() {
+        return Answer {
+            status,
+            error: error.to_owned(),
+            description: body["error_description"].as_str().unwrap_or("").to_owned(),
+        };
+    }
+    let request_uri = body["request_uri"].as_str().is_some_and(|u| !u.is_empty());
+    let expires_in = body["expires_in"].as_u64().is_some_and(|s| s > 0);
+    if request_uri && expires_in {
+        bare(String::new())
+    } else {
+        bare(format!(
+            "(no request_uri or positive integer expires_in: {body})"
+        ))
+    }
 }
 
 type Build = fn(&Target) -> Vec<(String, String)>;
@@ -479,7 +524,7 @@ async fn oidc_provider_and_the_embedded_server_agree() {
             } else {
                 case.embedded
             };
-            if (answer.0, answer.1.as_str()) != expected {
+            if !answer.is(expected) {
                 mismatches.push(format!(
                     "{}: {name} answered {answer:?}, expected {expected:?}",
                     case.name
@@ -487,11 +532,11 @@ async fn oidc_provider_and_the_embedded_server_agree() {
             }
             answers.push(format!(
                 "{} {}",
-                answer.0,
-                if answer.1.is_empty() {
+                answer.status,
+                if answer.accepted() {
                     "accepted"
                 } else {
-                    &answer.1
+                    &answer.error
                 }
             ));
         }
@@ -510,11 +555,40 @@ async fn oidc_provider_and_the_embedded_server_agree() {
         let replay = post(&http, url, &form).await;
         table.push(format!(
             "{:<55} {:<17} {name}: {} then {} {}",
-            "replayed assertion jti", "client assertion", first.0, replay.0, replay.1
+            "replayed assertion jti", "client assertion", first.status, replay.status, replay.error
         ));
-        if first.0 != 201 || replay != (401, "invalid_client".into()) {
+        if !first.accepted() || !replay.is((401, "invalid_client")) {
             mismatches.push(format!("replay: {name} answered {first:?} then {replay:?}"));
         }
+    }
+    // An RS256 request object beside a valid PS256 assertion: client authentication passes,
+    // so the refusal can only come from the embedded server's own check of the request alg.
+    let embedded_endpoints = Endpoints::embedded(embedded.issuer());
+    let form = target_for(&embedded_endpoints).with_request(|_, _| {}, &rs256);
+    let alg_of = |field: &str| {
+        let compact = &form.iter().find(|(k, _)| k == field).unwrap().1;
+        jsonwebtoken::decode_header(compact).unwrap().alg
+    };
+    assert_eq!(alg_of("request"), Algorithm::RS256);
+    assert_eq!(alg_of("client_assertion"), Algorithm::PS256);
+    let answer = post(&http, embedded_endpoints.par.as_deref().unwrap(), &form).await;
+    table.push(format!(
+        "{:<55} {:<17} embedded: {} {} ({})",
+        "RS256 request object, PS256 assertion",
+        "request object",
+        answer.status,
+        answer.error,
+        answer.description
+    ));
+    if !answer.is((400, "invalid_request_object"))
+        || !answer.description.contains("request.alg")
+        || !answer.description.contains("RS256")
+        || answer.description.contains("assertion.")
+    {
+        mismatches.push(format!(
+            "RS256 request object: embedded answered {answer:?}, expected a 400 \
+             invalid_request_object naming request.alg and RS256, and no assertion rule"
+        ));
     }
     println!("{}", table.join("\n"));
     assert!(

@@ -18,13 +18,31 @@ impl Tmux {
         Tmux { socket }
     }
 
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("tmux");
+        command
             .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .stderr(std::process::Stdio::null())
+            .args(args);
+        command
+    }
+
+    fn output(&self, args: &[&str]) -> std::process::Output {
+        self.command(args)
             .output()
-            .expect("tmux is needed for this test (tests/run installs it)");
+            .expect("tmux is needed for this test (tests/run installs it)")
+    }
+
+    /// One tmux command; when tmux itself fails (no session, a bad key name, no server) the
+    /// test stops here naming the command, not 20 s later on a screen that never changes.
+    fn run(&self, args: &[&str]) -> String {
+        let out = self.output(args);
+        assert!(
+            out.status.success(),
+            "tmux {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -80,17 +98,25 @@ impl Tmux {
     }
 
     fn gone(&self) -> bool {
-        !Command::new("tmux")
-            .args(["-L", &self.socket, "has-session", "-t", "e2e"])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+        let out = self.output(&["has-session", "-t", "e2e"]);
+        // has-session answers 1 when the session, or the whole server, has ended.
+        match out.status.code() {
+            Some(0) => false,
+            Some(1) => true,
+            _ => panic!(
+                "tmux has-session -t e2e failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        }
     }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        self.run(&["kill-server"]);
+        // Unchecked: the server may have ended with the session, and a panic here would
+        // abort over the test's own failure message.
+        let _ = self.command(&["kill-server"]).output();
     }
 }
 
