@@ -24,90 +24,106 @@ pub enum OAuthError {
 
 use OAuthError::*;
 
-const ALL: [OAuthError; 12] = [
-    InvalidRequest,
-    InvalidClient,
-    InvalidGrant,
-    UnauthorizedClient,
-    InvalidScope,
-    InvalidRequestObject,
-    InvalidRequestUri,
-    InvalidRedirectUri,
-    InvalidAuthorizationDetails,
-    AccessDenied,
-    ServerError,
-    TemporarilyUnavailable,
+/// One row per code: the code on the wire, the status a token or PAR endpoint answers with
+/// (RFC 6749 5.2: 401 when client authentication failed, 400 for the other request errors),
+/// and what it usually means.
+const TABLE: [(OAuthError, &str, u16, &str); 12] = [
+    (
+        InvalidRequest,
+        "invalid_request",
+        400,
+        "The server found the request malformed or missing something it requires: a parameter, PKCE S256, a redirect_uri it knows, or openid in scope when claims/nonce/max_age are sent.",
+    ),
+    (
+        InvalidClient,
+        "invalid_client",
+        401,
+        "The server did not accept who you are: the client assertion's signature (is the key registered, with this kid?), its iss/sub (the client_id), its aud (FAPI 2.0: the issuer only, as a string), an expired or replayed assertion (fresh jti each time), or a missing or untrusted client certificate.",
+    ),
+    (
+        InvalidGrant,
+        "invalid_grant",
+        400,
+        "The authorization code, refresh token or PKCE verifier was refused: used already, expired, issued to another client or redirect_uri, or the code_verifier does not match the code_challenge.",
+    ),
+    (
+        UnauthorizedClient,
+        "unauthorized_client",
+        400,
+        "This client may not use this flow: check the grant and response types it was registered with.",
+    ),
+    (
+        InvalidScope,
+        "invalid_scope",
+        400,
+        "A scope value is unknown to the server or not allowed for this client.",
+    ),
+    (
+        InvalidRequestObject,
+        "invalid_request_object",
+        400,
+        "The signed request object was refused: its signature or alg (PS256, ES256, EdDSA), aud (the issuer), iss (the client_id), exp/nbf (at most 60 minutes apart, nbf not in the future, not expired), or client_id different from the form's.",
+    ),
+    (
+        InvalidRequestUri,
+        "invalid_request_uri",
+        400,
+        "The request_uri is unknown, already used (it is one-time) or expired: push the request again.",
+    ),
+    (
+        InvalidRedirectUri,
+        "invalid_redirect_uri",
+        400,
+        "The redirect_uri is not one registered for this client.",
+    ),
+    (
+        InvalidAuthorizationDetails,
+        "invalid_authorization_details",
+        400,
+        "The authorization_details were refused: an unknown type, a field the type does not have, a missing required field, or a value outside the allowed set.",
+    ),
+    (
+        AccessDenied,
+        "access_denied",
+        403,
+        "The server (or the user) refused the request.",
+    ),
+    (
+        ServerError,
+        "server_error",
+        500,
+        "The server failed while handling the request: not your fault; retry, and quote the x-fapi-interaction-id to its operators.",
+    ),
+    (
+        TemporarilyUnavailable,
+        "temporarily_unavailable",
+        503,
+        "The server is overloaded or in maintenance: retry later.",
+    ),
 ];
 
 const NON_STANDARD: &str = "A non-standard error code: read the error_description.";
 
 impl OAuthError {
-    pub fn code(self) -> &'static str {
-        match self {
-            InvalidRequest => "invalid_request",
-            InvalidClient => "invalid_client",
-            InvalidGrant => "invalid_grant",
-            UnauthorizedClient => "unauthorized_client",
-            InvalidScope => "invalid_scope",
-            InvalidRequestObject => "invalid_request_object",
-            InvalidRequestUri => "invalid_request_uri",
-            InvalidRedirectUri => "invalid_redirect_uri",
-            InvalidAuthorizationDetails => "invalid_authorization_details",
-            AccessDenied => "access_denied",
-            ServerError => "server_error",
-            TemporarilyUnavailable => "temporarily_unavailable",
-        }
+    fn row(self) -> &'static (OAuthError, &'static str, u16, &'static str) {
+        // Every variant has its row: the test below walks the table both ways.
+        TABLE.iter().find(|row| row.0 == self).unwrap_or(&TABLE[0])
     }
 
-    /// The status a token or PAR endpoint answers with (RFC 6749 5.2: 401 when client
-    /// authentication failed, 400 for the rest of the request errors).
+    pub fn code(self) -> &'static str {
+        self.row().1
+    }
+
     pub fn status(self) -> u16 {
-        match self {
-            InvalidClient => 401,
-            AccessDenied => 403,
-            ServerError => 500,
-            TemporarilyUnavailable => 503,
-            _ => 400,
-        }
+        self.row().2
     }
 
     pub fn explanation(self) -> &'static str {
-        match self {
-            InvalidRequest => {
-                "The server found the request malformed or missing something it requires: a parameter, PKCE S256, a redirect_uri it knows, or openid in scope when claims/nonce/max_age are sent."
-            }
-            InvalidClient => {
-                "The server did not accept who you are: the client assertion's signature (is the key registered, with this kid?), its iss/sub (the client_id), its aud (FAPI 2.0: the issuer only, as a string), an expired or replayed assertion (fresh jti each time), or a missing or untrusted client certificate."
-            }
-            InvalidGrant => {
-                "The authorization code, refresh token or PKCE verifier was refused: used already, expired, issued to another client or redirect_uri, or the code_verifier does not match the code_challenge."
-            }
-            UnauthorizedClient => {
-                "This client may not use this flow: check the grant and response types it was registered with."
-            }
-            InvalidScope => {
-                "A scope value is unknown to the server or not allowed for this client."
-            }
-            InvalidRequestObject => {
-                "The signed request object was refused: its signature or alg (PS256, ES256, EdDSA), aud (the issuer), iss (the client_id), exp/nbf (at most 60 minutes apart, nbf not in the future, not expired), or client_id different from the form's."
-            }
-            InvalidRequestUri => {
-                "The request_uri is unknown, already used (it is one-time) or expired: push the request again."
-            }
-            InvalidRedirectUri => "The redirect_uri is not one registered for this client.",
-            InvalidAuthorizationDetails => {
-                "The authorization_details were refused: an unknown type, a field the type does not have, a missing required field, or a value outside the allowed set."
-            }
-            AccessDenied => "The server (or the user) refused the request.",
-            ServerError => {
-                "The server failed while handling the request: not your fault; retry, and quote the x-fapi-interaction-id to its operators."
-            }
-            TemporarilyUnavailable => "The server is overloaded or in maintenance: retry later.",
-        }
+        self.row().3
     }
 
     pub fn from_code(code: &str) -> Option<OAuthError> {
-        ALL.into_iter().find(|e| e.code() == code)
+        TABLE.iter().find(|row| row.1 == code).map(|row| row.0)
     }
 }
 
@@ -124,7 +140,9 @@ mod tests {
 
     #[test]
     fn every_code_reads_back_and_is_explained() {
-        for error in ALL {
+        for (error, code, ..) in TABLE {
+            assert_eq!(error.row().0, error, "{error:?} has no row of its own");
+            assert_eq!(serde_json::to_value(error).unwrap(), code);
             assert_eq!(OAuthError::from_code(error.code()), Some(error));
             assert_ne!(explain(error.code()), NON_STANDARD, "{error:?}");
         }
