@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use jiff::Timestamp;
 
+use super::output::say;
 use super::render::{self, json_with_dates};
 use super::{BuildArgs, Failure, LintArgs, Outcome};
 use crate::core::consent::PackSet;
@@ -36,13 +37,13 @@ pub fn build(args: &BuildArgs) -> Outcome {
     let Built { ticket, findings } = build_once(&session, now)?;
     if args.json {
         let report = BuildReport::new(&ticket, &findings);
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", human_build(&session, &ticket, &findings, now));
+    say!("{}", human_build(&session, &ticket, &findings, now));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -145,15 +146,15 @@ pub fn lint(args: &LintArgs) -> Outcome {
         Some(request_arg) => lint_foreign(args, request_arg, &overrides, now)?,
     };
     if args.json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&findings).unwrap_or_default()
         );
     } else {
         for note in &notes {
-            println!("note: {note}");
+            say!("note: {note}");
         }
-        println!("{}", render::findings_block(&findings));
+        say!("{}", render::findings_block(&findings));
     }
     Ok(if lint::has_errors(&findings) {
         ExitCode::from(1)

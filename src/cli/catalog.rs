@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use super::output::say;
 use super::{Failure, Outcome};
 use crate::core::consent::{Field, Kind, Pack, PackSet};
 use crate::core::error::{ConfigError, Origin};
@@ -15,7 +16,7 @@ fn packs() -> Result<PackSet, Failure> {
 
 pub fn profiles_list() -> Outcome {
     let packs = packs()?;
-    println!("{:<22} {:<22} SOURCE", "NAME", "PACK");
+    say!("{:<22} {:<22} SOURCE", "NAME", "PACK");
     for entry in profile::list() {
         let pack = match &entry.source {
             ProfileSource::File(p) => profile::load_file(p).ok(),
@@ -27,10 +28,10 @@ pub fn profiles_list() -> Outcome {
             ProfileSource::File(p) => p.display().to_string(),
             ProfileSource::Builtin(_) => "built-in".into(),
         };
-        println!("{:<22} {:<22} {}", entry.name, pack, source);
+        say!("{:<22} {:<22} {}", entry.name, pack, source);
     }
     if let Some(dir) = paths::user_profiles_dir() {
-        println!("\nYour own profiles go in {}", dir.display());
+        say!("\nYour own profiles go in {}", dir.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -38,60 +39,61 @@ pub fn profiles_list() -> Outcome {
 pub fn profiles_show(name: &str) -> Outcome {
     let loaded = profile::find(name)?;
     let packs = packs()?;
-    println!("# {} ({})\n", loaded.name, loaded.source.describe());
-    println!("{}", loaded.text.trim_end());
+    say!("# {} ({})\n", loaded.name, loaded.source.describe());
+    say!("{}", loaded.text.trim_end());
     let seed = loaded.seed(
         &packs,
         &Overrides::default(),
         &profile::default_embedded_base(),
     )?;
-    println!("\n# Resolved");
-    println!("issuer                 {}", seed.endpoints.issuer);
+    say!("\n# Resolved");
+    say!("issuer                 {}", seed.endpoints.issuer);
     for (label, value) in [
         ("par_endpoint", &seed.endpoints.par),
         ("authorization_endpoint", &seed.endpoints.authorization),
         ("token_endpoint", &seed.endpoints.token),
     ] {
-        println!(
+        say!(
             "{label:<22} {}",
             value.as_deref().unwrap_or("(from discovery)")
         );
     }
-    println!(
+    say!(
         "assertion aud          {}",
         seed.assertion_aud().unwrap_or_else(|e| e.to_string())
     );
-    println!(
+    say!(
         "consent pack           {} ({})",
-        seed.pack.id, seed.pack.type_
+        seed.pack.id,
+        seed.pack.type_
     );
     for (id, value) in &seed.consent {
-        println!("  {id:<20} {value}");
+        say!("  {id:<20} {value}");
     }
     match loaded.signing_key(None) {
-        Ok(key) => println!(
+        Ok(key) => say!(
             "key                    {} {}, kid {}",
             key.kind().describe(),
             crate::core::keys::alg_name(key.alg()),
             key.kid()
         ),
-        Err(e) => println!("key                    not usable: {}", e.message),
+        Err(e) => say!("key                    not usable: {}", e.message),
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn packs_list() -> Outcome {
     let packs = packs()?;
-    println!("{:<22} {:<50} SOURCE", "ID", "TYPE");
+    say!("{:<22} {:<50} SOURCE", "ID", "TYPE");
     for pack in &packs.packs {
         let source = match &pack.origin {
             Some(Origin::File { path, .. }) => path.display().to_string(),
             _ => "built-in".into(),
         };
-        println!("{:<22} {:<50} {}", pack.id, pack.type_, source);
+        say!("{:<22} {:<50} {}", pack.id, pack.type_, source);
     }
     if let Some(dir) = paths::user_packs_dir() {
-        println!("\nYour own packs go in {}", dir.display());
+        say!("\nYour own packs go in {}", dir.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -107,9 +109,10 @@ pub fn packs_show(name: &str, json: bool) -> Outcome {
         ))
     })?;
     if json {
-        println!("{}", serde_json::to_string_pretty(pack).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(pack).unwrap_or_default());
     } else {
-        print!("{}", describe_pack(pack));
+        let text = describe_pack(pack);
+        say!("{}", text.strip_suffix('\n').unwrap_or(&text));
     }
     Ok(ExitCode::SUCCESS)
 }

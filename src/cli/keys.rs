@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use super::output::{complain, say};
 use super::{Failure, JwksArgs, KeygenArgs, Outcome};
 use crate::core::error::{ConfigError, Origin};
 use crate::core::keys::{self, SigningKey};
@@ -11,7 +12,7 @@ use crate::core::profile;
 pub fn jwks(args: &JwksArgs) -> Outcome {
     let loaded = profile::find(&args.profile.profile)?;
     let key = loaded.signing_key(args.key.as_deref())?;
-    println!(
+    say!(
         "{}",
         serde_json::to_string_pretty(&key.public_jwks()).unwrap_or_default()
     );
@@ -57,14 +58,14 @@ pub fn keygen(args: &KeygenArgs) -> Outcome {
         };
         Failure::Config(ConfigError::new(Origin::file(&path), "", message, hint))
     })?;
-    eprintln!(
+    complain!(
         "Wrote a new {} private key to {} (mode 0600).\nUse it with signing.key = \"{}\" and signing.alg = \"{}\" in a profile, or --key.\nIts public JWK, to register with the authorization server:",
         key.kind().describe(),
         path.display(),
         path.display(),
         keys::alg_name(alg)
     );
-    println!(
+    say!(
         "{}",
         serde_json::to_string_pretty(&key.public_jwk()).unwrap_or_default()
     );

@@ -4,12 +4,14 @@
 mod build;
 mod catalog;
 mod keys;
+mod output;
 mod render;
 mod submit;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -103,6 +105,22 @@ fn parse_assignment(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// A wait in seconds, checked before it becomes a `Duration` (which panics on a negative, NaN or
+/// huge value).
+fn parse_wait(text: &str) -> Result<Duration, String> {
+    const MAX_WAIT: f64 = 3600.0;
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a number of seconds (e.g. 30 or 2.5)"))?;
+    if !(seconds > 0.0 && seconds <= MAX_WAIT) {
+        return Err(format!(
+            "{text} is out of range: give more than 0 and at most {MAX_WAIT} seconds"
+        ));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
 #[derive(Debug, Args)]
 struct BuildArgs {
     #[command(flatten)]
@@ -144,12 +162,12 @@ struct SubmitArgs {
     /// Do not verify the server's TLS certificate (test servers only)
     #[arg(long)]
     insecure: bool,
-    /// Seconds to wait for the whole exchange
-    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
-    timeout: f64,
-    /// Seconds to wait for the connection
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
-    connect_timeout: f64,
+    /// Seconds to wait for the whole exchange (more than 0, at most 3600)
+    #[arg(long, default_value = "30", value_name = "SECONDS", value_parser = parse_wait)]
+    timeout: Duration,
+    /// Seconds to wait for the connection (more than 0, at most 3600)
+    #[arg(long, default_value = "10", value_name = "SECONDS", value_parser = parse_wait)]
+    connect_timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -253,13 +271,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Packs(PacksCommand::Show { name, json })) => catalog::packs_show(&name, json),
     };
     match outcome {
-        Ok(code) => code,
+        Ok(code) => output::finish(code),
         Err(failure) => {
             let message = match failure {
                 Failure::Config(e) => e.to_string(),
                 Failure::Other(m) => m,
             };
-            let _ = writeln!(std::io::stderr(), "error: {message}");
+            output::error_line(&format!("error: {message}"));
             ExitCode::from(2)
         }
     }

@@ -2,11 +2,11 @@
 //! and show the answer. `sandbox`: the sandbox server in the foreground.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::output::{complain, say};
 use super::render;
 use super::{Failure, Outcome, SandboxArgs, SubmitArgs};
 use crate::core::consent::PackSet;
@@ -43,12 +43,12 @@ pub fn submit(args: &SubmitArgs) -> Outcome {
 async fn submit_async(args: &SubmitArgs) -> Outcome {
     let session = Session::open(&args.profile.profile, &args.overrides.to_overrides()).await?;
     let options = ClientOptions {
-        connect_timeout: Duration::from_secs_f64(args.connect_timeout),
-        timeout: Duration::from_secs_f64(args.timeout),
+        connect_timeout: args.connect_timeout,
+        timeout: args.timeout,
         insecure: args.insecure,
     };
     if args.insecure {
-        eprintln!(
+        complain!(
             "warning: --insecure: the server's TLS certificate is NOT verified; use this only with a test server you trust"
         );
     }
@@ -66,9 +66,9 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
         Ok(delivery) => Ok(report(args.json, &session, &built, &delivery)),
         Err(network) => {
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&json!({"error": "network", "kind": network.kind, "message": network.message, "hint": network.hint})).unwrap_or_default());
+                say!("{}", serde_json::to_string_pretty(&json!({"error": "network", "kind": network.kind, "message": network.message, "hint": network.hint})).unwrap_or_default());
             } else {
-                eprintln!("error: {}\n  hint: {}", network.message, network.hint);
+                complain!("error: {}\n  hint: {}", network.message, network.hint);
             }
             Ok(ExitCode::from(3))
         }
@@ -83,6 +83,7 @@ fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery)
             .authorization_endpoint
             .as_deref()
             .map(|a| transport::authorize_url(a, &session.seed().client_id, request_uri))
+            .map(|url| crate::core::printable::redact_url(&url))
     };
     let code = match exchange.outcome {
         ParOutcome::Accepted { .. } => ExitCode::SUCCESS,
@@ -131,14 +132,14 @@ fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery)
         if let (Some(doc), Some(extra)) = (doc.as_object_mut(), extra.as_object()) {
             doc.extend(extra.clone());
         }
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return code;
     }
     let mut out = vec![
         format!(
             "Profile {} → POST {}",
             session.seed().profile_name,
-            delivery.par_endpoint
+            crate::core::printable::redact_url(&delivery.par_endpoint)
         ),
         format!(
             "Client certificate: {}",
@@ -203,7 +204,7 @@ fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery)
     for note in exchange.notes() {
         out.push(format!("note: {note}"));
     }
-    println!("{}", out.join("\n"));
+    say!("{}", out.join("\n"));
     code
 }
 
@@ -221,14 +222,14 @@ pub fn sandbox(args: &SandboxArgs) -> Outcome {
             .await
             .map_err(|e| bind_failed(args.port, e))?;
         let issuer = server.issuer().to_owned();
-        println!("consent-explorer sandbox authorization server (strict FAPI 2.0)");
-        println!("  issuer     {issuer}");
-        println!(
+        say!("consent-explorer sandbox authorization server (strict FAPI 2.0)");
+        say!("  issuer     {issuer}");
+        say!(
             "  PAR        {issuer}/par   (answers {} on success)",
             args.par_status
         );
-        println!("  discovery  {issuer}/.well-known/openid-configuration");
-        println!(
+        say!("  discovery  {issuer}/.well-known/openid-configuration");
+        say!(
             "  trusts     client {} from profile {}: {} {}, kid {}; redirect_uri {}",
             seed.client_id,
             loaded.name,
@@ -237,7 +238,7 @@ pub fn sandbox(args: &SandboxArgs) -> Outcome {
             key.kid(),
             seed.redirect_uri
         );
-        println!("Press Ctrl-C to stop.");
+        say!("Press Ctrl-C to stop.");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = server.wait() => {}

@@ -1,4 +1,4 @@
-//! Text that came from outside (a server's answer, a file, a JWT someone else made) is shown
+//! What may be shown of a string. Text that came from outside (a server's answer, a file, a JWT someone else made) is shown
 //! only through `printable`: a raw ESC, BEL or C1 control would let a hostile server clear the
 //! screen, retitle the terminal or write the user's clipboard (OSC 52). One function, so no
 //! output path forgets it.
@@ -54,6 +54,19 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
 }
 
+/// `url` as it may be shown or recorded: any `user:password@` replaced by `***@`, so
+/// credentials written into an endpoint never reach a terminal, a log or the history.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username("***");
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +100,22 @@ mod tests {
     fn one_line_values_escape_newlines_and_tabs_too() {
         assert_eq!(printable_line("a\nb\tc\u{1b}"), "a\\nb\\tc\\u{1b}");
         assert!(matches!(printable_line("plain"), Cow::Borrowed("plain")));
+    }
+
+    #[test]
+    fn credentials_in_urls_are_redacted() {
+        assert_eq!(
+            redact_url("https://alice:s3cret@as.example/par?x=1"),
+            "https://***@as.example/par?x=1"
+        );
+        assert_eq!(
+            redact_url("https://token@as.example/"),
+            "https://***@as.example/"
+        );
+        assert_eq!(
+            redact_url("https://as.example/par"),
+            "https://as.example/par"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
     }
 }

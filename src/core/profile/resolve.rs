@@ -13,6 +13,7 @@ use crate::core::edit::{apply_overrides, describe_field_values, set_value};
 use crate::core::error::{ConfigError, Origin};
 use crate::core::keys::{self, SigningKey};
 use crate::core::paths;
+use crate::core::printable::redact_url;
 use crate::core::request::{AssertionAudience, Endpoints, Overrides, ParSeed};
 use crate::core::tls::{self, TlsMaterial};
 
@@ -70,13 +71,23 @@ impl LoadedProfile {
             ("token_endpoint", p.token_endpoint.as_ref()),
             ("redirect_uri", Some(&p.redirect_uri)),
         ] {
-            if let Some(v) = value
-                && url::Url::parse(v).is_err()
-            {
+            let Some(v) = value else { continue };
+            let scheme = match url::Url::parse(v) {
+                Ok(url) => url.scheme().to_owned(),
+                Err(_) => {
+                    return Err(self.error(
+                        field,
+                        format!("\"{}\" is not a URL", redact_url(v)),
+                        "give an absolute URL like https://as.example.com/par",
+                    ));
+                }
+            };
+            // The redirect_uri may be an app's own scheme; the server's endpoints are HTTP.
+            if field != "redirect_uri" && scheme != "https" && scheme != "http" {
                 return Err(self.error(
                     field,
-                    format!("\"{v}\" is not a URL"),
-                    "give an absolute URL like https://as.example.com/par",
+                    format!("\"{}\" is a {scheme}: URL, not HTTP", redact_url(v)),
+                    "give the https:// URL from the server's discovery document (plain http only on loopback)",
                 ));
             }
         }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::core::printable::redact_url;
 use crate::core::tls::TlsMaterial;
 
 pub const BODY_CAP: usize = 1024 * 1024;
@@ -78,19 +79,6 @@ pub fn is_loopback_url(url: &url::Url) -> bool {
     }
 }
 
-/// `url` as it may be shown or recorded: any `user:password@` replaced by `***@`, so
-/// credentials written into an endpoint never reach a terminal, a log or the history.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            let _ = parsed.set_password(None);
-            let _ = parsed.set_username("***");
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// A client for one target: TLS verified unless insecure, the profile's identity and CA,
 /// proxies from the environment except for loopback.
 pub fn http_client(
@@ -101,14 +89,17 @@ pub fn http_client(
     let url = url::Url::parse(target).map_err(|e| {
         NetworkError::new(
             NetworkErrorKind::Other,
-            format!("\"{target}\" is not a URL: {e}"),
+            format!("\"{}\" is not a URL: {e}", redact_url(target)),
             "check the profile's endpoints",
         )
     })?;
     if url.scheme() == "http" && !is_loopback_url(&url) {
         return Err(NetworkError::new(
             NetworkErrorKind::PlainHttp,
-            format!("{target} is plain http on a non-loopback host"),
+            format!(
+                "{} is plain http on a non-loopback host",
+                redact_url(target)
+            ),
             "FAPI 2.0 requires TLS: use https (plain http is allowed only for 127.0.0.1, ::1 and localhost)",
         ));
     }
@@ -155,7 +146,7 @@ pub fn classify(e: &reqwest::Error, target: &str) -> NetworkError {
     let host = url::Url::parse(target)
         .ok()
         .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
-        .unwrap_or_else(|| target.to_owned());
+        .unwrap_or_else(|| redact_url(target));
     if e.is_timeout() {
         return NetworkError::new(
             Timeout,
@@ -343,23 +334,6 @@ mod tests {
             closed_after_handshake(refused, "https://as.example/par", false).kind,
             NetworkErrorKind::ConnectionRefused
         );
-    }
-
-    #[test]
-    fn credentials_in_urls_are_redacted() {
-        assert_eq!(
-            redact_url("https://alice:s3cret@as.example/par?x=1"),
-            "https://***@as.example/par?x=1"
-        );
-        assert_eq!(
-            redact_url("https://token@as.example/"),
-            "https://***@as.example/"
-        );
-        assert_eq!(
-            redact_url("https://as.example/par"),
-            "https://as.example/par"
-        );
-        assert_eq!(redact_url("not a url"), "not a url");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::client::{NetworkError, NetworkErrorKind, classify, read_capped};
+use crate::core::printable::redact_url;
 
 /// What discovery gives a client: the endpoints that sit on other hosts than the issuer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,7 +37,10 @@ pub async fn discover(
         .ok_or_else(|| {
             NetworkError::new(
                 NetworkErrorKind::Discovery,
-                format!("no discovery document at {url} (status {status})"),
+                format!(
+                    "no discovery document at {} (status {status})",
+                    redact_url(&url)
+                ),
                 "set par_endpoint, authorization_endpoint and token_endpoint in the profile",
             )
         })?;

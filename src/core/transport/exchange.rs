@@ -166,9 +166,9 @@ fn acceptance(json: Option<&Value>, received_at: Timestamp) -> Result<Outcome, S
         },
         Some(other) => return Err(format!("expires_in is {}, not a number", kind_of(other))),
     };
-    let expires_at = jiff::SignedDuration::try_from_secs_f64(expires_in as f64)
+    let expires_at = received_at
+        .checked_add(jiff::SignedDuration::from_secs(expires_in))
         .ok()
-        .and_then(|d| received_at.checked_add(d).ok())
         .ok_or_else(|| format!("expires_in {expires_in} is out of range (not a date)"))?;
     Ok(Outcome::Accepted {
         request_uri,

@@ -7,8 +7,7 @@ mod discovery;
 mod exchange;
 
 pub use client::{
-    BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, http_client,
-    is_loopback_url, redact_url,
+    BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, http_client, is_loopback_url,
 };
 pub use discovery::{Discovery, discover};
 pub use exchange::{

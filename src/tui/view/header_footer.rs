@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::Theme;
+use crate::core::printable::redact_url;
 use crate::tui::app::App;
 
 pub(super) fn draw_header(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
@@ -39,13 +40,13 @@ pub(super) fn draw_header(frame: &mut Frame, app: &App, theme: Theme, area: Rect
     ]);
     let line2 = Line::from(vec![
         Span::styled("issuer ", theme.dim()),
-        Span::raw(seed.endpoints.issuer.clone()),
+        Span::raw(redact_url(&seed.endpoints.issuer)),
         Span::styled("   PAR ", theme.dim()),
         Span::raw(
             seed.endpoints
                 .par
-                .clone()
-                .unwrap_or_else(|| "(from discovery)".into()),
+                .as_deref()
+                .map_or_else(|| "(from discovery)".into(), redact_url),
         ),
     ]);
     frame.render_widget(
