@@ -201,7 +201,10 @@ pub fn set_path(root: &mut Map<String, Value>, path: &str, value: Value) {
         if !entry.is_object() {
             *entry = Value::Object(Map::new());
         }
-        node = entry.as_object_mut().expect("made an object just above");
+        let Value::Object(inner) = entry else {
+            return;
+        };
+        node = inner;
     }
     node.insert(last.to_owned(), value);
 }

@@ -2,7 +2,7 @@
 //! discovery and /jwks.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -53,16 +53,20 @@ async fn par(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
         Ok(verified) => {
             let request_uri = format!("urn:ietf:params:oauth:request_uri:{}", uuid::Uuid::new_v4());
             let lifetime = state.config.request_uri_lifetime;
-            state.pushed.lock().expect("lock").insert(
-                request_uri.clone(),
-                now.as_second() + lifetime,
-                Pushed {
-                    client_id: verified.client_id,
-                    used: false,
-                    authorization_details: verified.authorization_details,
-                },
-                now.as_second(),
-            );
+            state
+                .pushed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(
+                    request_uri.clone(),
+                    now.as_second() + lifetime,
+                    Pushed {
+                        client_id: verified.client_id,
+                        used: false,
+                        authorization_details: verified.authorization_details,
+                    },
+                    now.as_second(),
+                );
             let status =
                 StatusCode::from_u16(state.config.par_status).unwrap_or(StatusCode::CREATED);
             let body = json!({"request_uri": request_uri, "expires_in": lifetime});
@@ -90,7 +94,7 @@ async fn authorize(
         );
     };
     let now = Timestamp::now().as_second();
-    let mut pushed = state.pushed.lock().expect("lock");
+    let mut pushed = state.pushed.lock().unwrap_or_else(PoisonError::into_inner);
     let Some(entry) = pushed.live(request_uri, now) else {
         return refuse(
             OAuthError::InvalidRequestUri,

@@ -4,6 +4,7 @@
 //! of the rulebook and the registered redirect_uri.
 
 use std::collections::HashMap;
+use std::sync::PoisonError;
 
 use axum::http::{HeaderMap, header};
 use jiff::Timestamp;
@@ -209,7 +210,7 @@ fn first_use_of_jti(
     let first = state
         .used_jti
         .lock()
-        .expect("lock")
+        .unwrap_or_else(PoisonError::into_inner)
         .first_use(jti, expires_at, now.as_second());
     if first {
         return Ok(());
