@@ -360,3 +360,27 @@ fn pasted_text_goes_into_the_field_or_is_refused_with_a_reason() {
     let screen = tmux.wait_for("not pasted");
     assert!(screen.contains("\\t"), "{screen}");
 }
+
+/// A panic in a background task (here a submit) is no crash: the UI stays on a raw terminal,
+/// nothing is printed over it, and the request ends as a failure that says why.
+#[cfg(debug_assertions)]
+#[test]
+fn a_panic_in_a_submit_ends_that_request_not_the_ui() {
+    use consent_explorer::tui::PANIC_IN_SUBMIT_ENV;
+    let env = common::TestEnv::new();
+    let tmux = Tmux::new();
+    tmux.start_command(&format!(
+        "RUST_BACKTRACE=0 {PANIC_IN_SUBMIT_ENV}=1 {}",
+        tui_command(&env, "")
+    ));
+    tmux.wait_for("Request object (JAR)");
+    tmux.keys(&["s"]);
+    let screen = tmux.wait_for("stopped without an answer: deliberate panic in a submit");
+    assert!(!screen.contains("panicked at"), "{screen}");
+    assert_eq!(tmux.pane_format("#{alternate_on}"), "1", "{screen}");
+
+    tmux.keys(&["Down"]);
+    tmux.wait_for("▶ Data provider id");
+    tmux.keys(&["q"]);
+    tmux.wait_gone();
+}

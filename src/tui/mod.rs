@@ -42,6 +42,11 @@ pub const FIRST_FRAME_ENV: &str = "CONSENT_EXPLORER_EXIT_AFTER_FIRST_FRAME";
 #[cfg(debug_assertions)]
 pub const PANIC_AFTER_FIRST_FRAME_ENV: &str = "CONSENT_EXPLORER_PANIC_AFTER_FIRST_FRAME";
 
+/// Debug builds only: set to make every submit's background task panic, so a test can see the
+/// UI survive it (terminal still raw, nothing printed over the screen, the spinner stopped).
+#[cfg(debug_assertions)]
+pub const PANIC_IN_SUBMIT_ENV: &str = "CONSENT_EXPLORER_PANIC_IN_SUBMIT";
+
 pub fn run(profile_name: &str) -> ExitCode {
     let started = Instant::now();
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
@@ -121,8 +126,13 @@ impl Shell {
                 let session = app.session.clone();
                 let options = self.options.clone();
                 tokio::spawn(async move {
-                    let delivery =
-                        tokio::spawn(async move { session.deliver(&ticket, &options).await });
+                    let delivery = tokio::spawn(async move {
+                        #[cfg(debug_assertions)]
+                        if std::env::var_os(PANIC_IN_SUBMIT_ENV).is_some() {
+                            panic!("deliberate panic in a submit ({PANIC_IN_SUBMIT_ENV})");
+                        }
+                        session.deliver(&ticket, &options).await
+                    });
                     // A panic in the request must still end the spinner, with a word on why.
                     let result = delivery.await.unwrap_or_else(|e| Err(task_failed(e)));
                     let _ = tx.send(Message::Delivered {
