@@ -6,6 +6,7 @@
 mod common;
 
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 struct Tmux {
@@ -14,7 +15,10 @@ struct Tmux {
 
 impl Tmux {
     fn new() -> Tmux {
-        let socket = format!("ce-e2e-{}", std::process::id());
+        // One tmux server per test: the tests of this file run at once in one process.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let socket = format!("ce-e2e-{}-{n}", std::process::id());
         Tmux { socket }
     }
 
@@ -47,12 +51,11 @@ impl Tmux {
     }
 
     fn start(&self, env: &common::TestEnv, args: &str) {
-        let command = format!(
-            "env -u DISPLAY -u WAYLAND_DISPLAY CONSENT_EXPLORER_CONFIG_DIR={} CONSENT_EXPLORER_DATA_DIR={} {} {args}",
-            env.config.path().display(),
-            env.data.path().display(),
-            env!("CARGO_BIN_EXE_consent-explorer")
-        );
+        self.start_command(&tui_command(env, args));
+    }
+
+    /// A session of 160x45 running `command` (the TUI, or a shell to start it from).
+    fn start_command(&self, command: &str) {
         self.run(&[
             "new-session",
             "-d",
@@ -62,7 +65,7 @@ impl Tmux {
             "160",
             "-y",
             "45",
-            &command,
+            command,
             // The same tmux command: the option is set before any key can reach the TUI.
             ";",
             "set-option",
@@ -83,16 +86,56 @@ impl Tmux {
     }
 
     fn wait_for(&self, what: &str) -> String {
+        self.wait_until(&format!("{what:?}"), |screen| screen.contains(what))
+    }
+
+    /// The screen once `ready` holds for it; fails after 20 s naming `what` and the screen.
+    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let until = Instant::now() + Duration::from_secs(20);
         loop {
             let screen = self.screen();
-            if screen.contains(what) {
+            if ready(&screen) {
                 return screen;
             }
             assert!(
                 Instant::now() < until,
-                "{what:?} never appeared; the screen:\n{screen}"
+                "{what} never appeared; the screen:\n{screen}"
             );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A tmux format of the pane, e.g. `#{alternate_on}`.
+    fn pane_format(&self, format: &str) -> String {
+        self.run(&["display-message", "-p", "-t", "e2e", format])
+            .trim()
+            .to_owned()
+    }
+
+    /// Types a command line into the shell in the pane and runs it.
+    fn type_line(&self, line: &str) {
+        self.run(&["send-keys", "-t", "e2e", "-l", line]);
+        self.keys(&["Enter"]);
+    }
+
+    /// Pastes `bytes` as a terminal would (bracketed, when the program asked for it).
+    fn paste(&self, bytes: &[u8]) {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), bytes).unwrap();
+        let path = file.path().to_str().unwrap();
+        self.run(&["load-buffer", "-b", "paste", path]);
+        self.run(&["paste-buffer", "-p", "-d", "-b", "paste", "-t", "e2e"]);
+    }
+
+    fn resize(&self, width: u16, height: u16) {
+        let (width, height) = (width.to_string(), height.to_string());
+        self.run(&["resize-window", "-t", "e2e", "-x", &width, "-y", &height]);
+    }
+
+    fn wait_gone(&self) {
+        let until = Instant::now() + Duration::from_secs(10);
+        while !self.gone() {
+            assert!(Instant::now() < until, "the TUI did not end");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -118,6 +161,16 @@ impl Drop for Tmux {
         // abort over the test's own failure message.
         let _ = self.command(&["kill-server"]).output();
     }
+}
+
+/// The shell command that runs the TUI on the test's own dirs, with no clipboard display.
+fn tui_command(env: &common::TestEnv, args: &str) -> String {
+    format!(
+        "env -u DISPLAY -u WAYLAND_DISPLAY CONSENT_EXPLORER_CONFIG_DIR={} CONSENT_EXPLORER_DATA_DIR={} {} {args}",
+        env.config.path().display(),
+        env.data.path().display(),
+        env!("CARGO_BIN_EXE_consent-explorer")
+    )
 }
 
 /// The seconds left in the countdown line "01:29 left".
@@ -177,13 +230,157 @@ fn the_tui_end_to_end_in_tmux() {
     tmux.wait_for("Saved to");
     assert!(env.config.path().join("profiles/e2e-saved.toml").exists());
     tmux.keys(&["q"]);
-    let until = Instant::now() + Duration::from_secs(10);
-    while !tmux.gone() {
-        assert!(Instant::now() < until, "q did not quit");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    tmux.wait_gone();
     tmux.start(&env, "tui --profile e2e-saved");
     let again = tmux.wait_for("profile e2e-saved");
     assert!(again.contains("[ ] read_accounts"), "{again}");
     assert!(again.contains("[x] read_balances"), "{again}");
+}
+
+/// The deliberate panic exists in debug builds only.
+#[cfg(debug_assertions)]
+#[test]
+fn a_panic_gives_the_terminal_back_to_the_shell() {
+    use consent_explorer::tui::PANIC_AFTER_FIRST_FRAME_ENV;
+    let env = common::TestEnv::new();
+    let tmux = Tmux::new();
+    tmux.start_command("env PS1='ready> ' sh");
+    tmux.wait_for("ready>");
+    tmux.type_line(&format!(
+        "RUST_BACKTRACE=0 {PANIC_AFTER_FIRST_FRAME_ENV}=1 {}; echo EXIT=$?",
+        tui_command(&env, "")
+    ));
+    let after = tmux.wait_for("EXIT=101");
+    assert!(
+        after.contains("deliberate panic after the first frame"),
+        "the panic message is shown: {after}"
+    );
+    assert_eq!(
+        tmux.pane_format("#{alternate_on}"),
+        "0",
+        "alternate screen left"
+    );
+    assert_eq!(
+        tmux.pane_format("#{mouse_any_flag}"),
+        "0",
+        "mouse capture off"
+    );
+
+    // In raw mode Enter would never run this line: its output proves the shell reads lines.
+    tmux.type_line(
+        "stty -a | tr ' ' '\\n' | grep -x -e -icanon -e icanon -e -echo -e echo; echo MARK-$((40+2))",
+    );
+    let screen = tmux.wait_for("MARK-42");
+    let modes: Vec<&str> = screen
+        .lines()
+        .map(str::trim)
+        .filter(|l| ["icanon", "-icanon", "echo", "-echo"].contains(l))
+        .collect();
+    assert_eq!(modes, ["icanon", "echo"], "{screen}");
+}
+
+#[test]
+fn a_resize_storm_redraws_to_the_final_size_and_keys_still_work() {
+    let env = common::TestEnv::new();
+    let tmux = Tmux::new();
+    tmux.start(&env, "");
+    let before = tmux.wait_until("the full first frame", |s| {
+        s.contains("Request object (JAR)") && s.contains("q quit")
+    });
+
+    // A tiny terminal gets the short message, all of it, and nothing of the panes.
+    tmux.resize(20, 5);
+    let tiny = tmux.wait_for("Terminal too small");
+    assert!(tiny.contains("20x5, needs 60x16"), "{tiny}");
+    assert!(tiny.contains("q quits"), "{tiny}");
+    assert!(!tiny.contains('│') && !tiny.contains("JAR"), "{tiny}");
+
+    let sizes = [
+        (100, 30),
+        (20, 5),
+        (60, 16),
+        (59, 15),
+        (140, 32),
+        (139, 31),
+        (30, 8),
+        (200, 60),
+        (80, 24),
+        (21, 6),
+        (45, 12),
+    ];
+    for _ in 0..3 {
+        for (width, height) in sizes {
+            tmux.resize(width, height);
+        }
+    }
+    tmux.resize(160, 45);
+    // Nothing but the size changed, so the final frame is the first one again.
+    tmux.wait_until("the first frame, redrawn at 160x45", |s| s == before);
+    assert!(!tmux.gone(), "the TUI survived");
+
+    tmux.keys(&["Down"]);
+    tmux.wait_for("▶ Data provider id");
+    tmux.keys(&["q"]);
+    tmux.wait_gone();
+}
+
+#[test]
+fn pasted_text_goes_into_the_field_or_is_refused_with_a_reason() {
+    let env = common::TestEnv::new();
+    let tmux = Tmux::new();
+    tmux.start(&env, "");
+    tmux.wait_for("Request object (JAR)");
+    tmux.keys(&["Enter", "C-u"]);
+    tmux.wait_for("Data consumer id*: ▏");
+
+    // An OSC 52 clipboard write inside a paste: refused whole, named, the field unchanged.
+    tmux.paste(b"x\x1b]52;c;aGk=\x07y");
+    let screen = tmux.wait_for("not pasted");
+    assert!(screen.contains("\\u{1b}"), "{screen}");
+    assert!(screen.contains("Data consumer id*: ▏"), "{screen}");
+
+    tmux.paste(b"ab\xff\xfe\xc3cd");
+    tmux.wait_for("not UTF-8");
+
+    // Printable text is typed in, and the line break a copied line brings is dropped.
+    tmux.paste("pasted-é-ok\n".as_bytes());
+    tmux.wait_for("Data consumer id*: pasted-é-ok▏");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("[modified");
+
+    // Outside a field a paste never runs as keys (s submits, q quits).
+    tmux.paste(b"sq");
+    let screen = tmux.wait_for("Nothing to paste into");
+    assert!(!screen.contains("201 in"), "{screen}");
+    assert!(!tmux.gone(), "the paste did not quit");
+
+    // The save dialog's name field refuses a tab.
+    tmux.keys(&["w", "C-u"]);
+    tmux.paste(b"name\twith-tab");
+    let screen = tmux.wait_for("not pasted");
+    assert!(screen.contains("\\t"), "{screen}");
+}
+
+/// A panic in a background task (here a submit) is no crash: the UI stays on a raw terminal,
+/// nothing is printed over it, and the request ends as a failure that says why.
+#[cfg(debug_assertions)]
+#[test]
+fn a_panic_in_a_submit_ends_that_request_not_the_ui() {
+    use consent_explorer::tui::PANIC_IN_SUBMIT_ENV;
+    let env = common::TestEnv::new();
+    let tmux = Tmux::new();
+    tmux.start_command(&format!(
+        "RUST_BACKTRACE=0 {PANIC_IN_SUBMIT_ENV}=1 {}",
+        tui_command(&env, "")
+    ));
+    tmux.wait_for("Request object (JAR)");
+    tmux.keys(&["s"]);
+    let screen = tmux.wait_for("stopped without an answer: deliberate panic in a submit");
+    assert!(!screen.contains("panicked at"), "{screen}");
+    assert_eq!(tmux.pane_format("#{alternate_on}"), "1", "{screen}");
+
+    tmux.keys(&["Down"]);
+    tmux.wait_for("▶ Data provider id");
+    tmux.keys(&["q"]);
+    tmux.wait_gone();
 }

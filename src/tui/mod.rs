@@ -16,15 +16,19 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{Event, EventStream, MouseButton, MouseEventKind};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream, MouseButton, MouseEventKind,
+};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::core::paths;
+use crate::core::printable::printable_line;
 use crate::core::profile::{self, ProfileSource};
 use crate::core::request::Overrides;
 use crate::core::session::Session;
-use crate::core::transport::ClientOptions;
+use crate::core::transport::{ClientOptions, NetworkError, NetworkErrorKind};
 use app::{App, Effect, Message};
 use clipboard::{Clipboard, SystemClipboard};
 use view::{HitAreas, Theme};
@@ -32,6 +36,16 @@ use view::{HitAreas, Theme};
 /// Set to make the TUI quit right after its first frame and print how long that took
 /// (the start-to-first-frame benchmark).
 pub const FIRST_FRAME_ENV: &str = "CONSENT_EXPLORER_EXIT_AFTER_FIRST_FRAME";
+
+/// Debug builds only: set to make the TUI panic right after its first frame, so a test can see
+/// the panic hook give the terminal back. Release builds never read it.
+#[cfg(debug_assertions)]
+pub const PANIC_AFTER_FIRST_FRAME_ENV: &str = "CONSENT_EXPLORER_PANIC_AFTER_FIRST_FRAME";
+
+/// Debug builds only: set to make every submit's background task panic, so a test can see the
+/// UI survive it (terminal still raw, nothing printed over the screen, the spinner stopped).
+#[cfg(debug_assertions)]
+pub const PANIC_IN_SUBMIT_ENV: &str = "CONSENT_EXPLORER_PANIC_IN_SUBMIT";
 
 pub fn run(profile_name: &str) -> ExitCode {
     let started = Instant::now();
@@ -66,6 +80,8 @@ struct Shell {
     options: ClientOptions,
     clipboard: SystemClipboard,
     tx: mpsc::UnboundedSender<Message>,
+    /// Set when the terminal is lost: the loop ends with this error.
+    fatal: Option<String>,
 }
 
 /// Opens a profile ready to send (its sandbox started when targeted). Nothing of the running
@@ -110,7 +126,15 @@ impl Shell {
                 let session = app.session.clone();
                 let options = self.options.clone();
                 tokio::spawn(async move {
-                    let result = session.deliver(&ticket, &options).await;
+                    let delivery = tokio::spawn(async move {
+                        #[cfg(debug_assertions)]
+                        if std::env::var_os(PANIC_IN_SUBMIT_ENV).is_some() {
+                            panic!("deliberate panic in a submit ({PANIC_IN_SUBMIT_ENV})");
+                        }
+                        session.deliver(&ticket, &options).await
+                    });
+                    // A panic in the request must still end the spinner, with a word on why.
+                    let result = delivery.await.unwrap_or_else(|e| Err(task_failed(e)));
                     let _ = tx.send(Message::Delivered {
                         id,
                         result: Box::new(result),
@@ -139,16 +163,17 @@ impl Shell {
                     .unwrap_or_else(|_| "vi".into());
                 // The editor owns the terminal meanwhile: no reader may take its keystrokes.
                 drop(std::mem::replace(events, EventStream::new()));
-                ratatui::restore();
-                let _ =
-                    crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+                give_back_terminal();
                 let status = std::process::Command::new(&editor).arg(&path).status();
-                *terminal = ratatui::init();
-                if app.mouse {
-                    let _ = crossterm::execute!(
-                        std::io::stdout(),
-                        crossterm::event::EnableMouseCapture
-                    );
+                match take_terminal(app.mouse) {
+                    Ok(t) => *terminal = t,
+                    Err(e) => {
+                        // Nothing can be drawn: end the loop rather than scribble on a cooked tty.
+                        give_back_terminal();
+                        self.fatal =
+                            Some(format!("cannot take the terminal back after {editor}: {e}"));
+                        return None;
+                    }
                 }
                 *events = EventStream::new();
                 let result = match status {
@@ -159,13 +184,30 @@ impl Shell {
             }
             Effect::SetMouse(on) => {
                 let _ = if on {
-                    crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)
+                    crossterm::execute!(std::io::stdout(), EnableMouseCapture)
                 } else {
-                    crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture)
+                    crossterm::execute!(std::io::stdout(), DisableMouseCapture)
                 };
                 None
             }
         }
+    }
+}
+
+/// A submit whose task ended without an answer (it panicked, or the runtime is going down).
+fn task_failed(error: tokio::task::JoinError) -> NetworkError {
+    let why = match error.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_owned()),
+        Err(_) => "the task was cancelled".to_owned(),
+    };
+    NetworkError {
+        kind: NetworkErrorKind::Other,
+        message: format!("the request stopped without an answer: {}", printable_line(&why)),
+        hint: "this is a bug in consent-explorer: please report it with the profile (no keys) and what was sent".to_owned(),
     }
 }
 
@@ -192,6 +234,7 @@ fn save(app: &App, name: String, replace: bool) -> Message {
 fn to_message(event: Event, hits: &HitAreas) -> Option<Message> {
     match event {
         Event::Key(key) => Some(Message::Key(key)),
+        Event::Paste(text) => Some(Message::Paste(text)),
         Event::Mouse(m) => {
             let pane = hits.pane_at(m.column, m.row)?;
             match m.kind {
@@ -205,12 +248,56 @@ fn to_message(event: Event, hits: &HitAreas) -> Option<Message> {
     }
 }
 
+/// Raw mode, the alternate screen, bracketed paste (a paste arrives as one text, never as
+/// keys that would run commands) and, when on, mouse capture. No panic hook is installed here
+/// (ratatui::init would add one per call): `install_panic_hook` does that once.
+fn take_terminal(mouse: bool) -> std::io::Result<ratatui::DefaultTerminal> {
+    crossterm::terminal::enable_raw_mode()?;
+    let mut out = std::io::stdout();
+    crossterm::execute!(
+        out,
+        crossterm::terminal::EnterAlternateScreen,
+        EnableBracketedPaste
+    )?;
+    if mouse {
+        crossterm::execute!(out, EnableMouseCapture)?;
+    }
+    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(out))
+}
+
+/// Undoes everything `take_terminal` did. Also called from the panic hook, so each step is
+/// tried even when an earlier one fails.
+fn give_back_terminal() {
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste
+    );
+    ratatui::restore();
+}
+
+/// A panic on the UI thread gives the terminal back before the message is printed, so the
+/// message is readable and the shell usable afterwards. A panic in a background task leaves the
+/// terminal alone (the UI still runs on it) and prints nothing over the screen: the task's
+/// JoinHandle reports it as a failed request instead.
+fn install_panic_hook() {
+    let ui_thread = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == ui_thread {
+            give_back_terminal();
+            previous(info);
+        }
+    }));
+}
+
 async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut shell = Shell {
         options: ClientOptions::default(),
         clipboard: SystemClipboard::new(),
         tx,
+        fatal: None,
     };
     // Profile problems are reported before the terminal is taken over.
     let session = open_session(profile_name).await?;
@@ -222,14 +309,9 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
     let theme = Theme::from_env();
     let bench_first_frame = std::env::var_os(FIRST_FRAME_ENV).is_some();
 
-    // ratatui's hook restores the terminal and then calls this one: mouse capture off too.
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
-        previous(info);
-    }));
-    let mut terminal = ratatui::init();
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    install_panic_hook();
+    let mut terminal =
+        take_terminal(app.mouse).map_err(|e| format!("cannot take over the terminal: {e}"))?;
     let mut events = EventStream::new();
     let mut hits = HitAreas::default();
     let mut first_frame = None;
@@ -241,6 +323,10 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
             app.notice = Some(e.to_string());
         }
         first_frame.get_or_insert_with(|| started.elapsed());
+        #[cfg(debug_assertions)]
+        if std::env::var_os(PANIC_AFTER_FIRST_FRAME_ENV).is_some() {
+            panic!("deliberate panic after the first frame ({PANIC_AFTER_FIRST_FRAME_ENV})");
+        }
         if app.quit || bench_first_frame {
             break;
         }
@@ -266,9 +352,11 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
         shell
             .dispatch(message, &mut app, &mut terminal, &mut events)
             .await;
+        if let Some(fatal) = shell.fatal.take() {
+            return Err(fatal);
+        }
     }
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
-    ratatui::restore();
+    give_back_terminal();
     if bench_first_frame && let Some(t) = first_frame {
         eprintln!("first frame after {:.1} ms", t.as_secs_f64() * 1000.0);
     }

@@ -4,6 +4,7 @@
 
 mod dialogs;
 mod editor;
+mod paste;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use crate::core::session::{Built, Session};
 use crate::core::tls::CertInfo;
 use crate::core::transport::{Delivery, NetworkError, Outcome};
 use editor::{rows_for, selectable};
+pub use paste::{MAX_PASTE_CHARS, PasteRefused, checked_paste};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -103,6 +105,8 @@ pub struct TextEdit {
 #[derive(Debug)]
 pub enum Message {
     Key(KeyEvent),
+    /// Text pasted in one piece (bracketed paste): typed into the open field, never run as keys.
+    Paste(String),
     /// A click or wheel over a pane (the shell knows where panes are).
     Focus(Pane),
     Scroll(Pane, i32),
@@ -318,6 +322,10 @@ impl App {
         match message {
             Message::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Message::Key(_) => Vec::new(),
+            Message::Paste(text) => {
+                self.on_paste(&text);
+                Vec::new()
+            }
             Message::Focus(pane) => {
                 self.focus = pane;
                 Vec::new()

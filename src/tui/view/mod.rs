@@ -86,17 +86,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) -> HitAreas {
     let area = frame.area();
     let mut hits = HitAreas::default();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let question = match app.overlay {
-            Overlay::ConfirmQuit => {
-                "\nUnsaved edits: y quits and loses them, any other key goes back."
-            }
-            _ => "",
-        };
-        let text = format!(
-            "Terminal too small: {}x{}.\nconsent-explorer needs at least {MIN_WIDTH}x{MIN_HEIGHT} (160x45 shows everything at once).\nEnlarge the window, or press q to quit.{question}",
-            area.width, area.height
+        frame.render_widget(
+            Paragraph::new(too_small_text(app, area)).wrap(Wrap { trim: true }),
+            area,
         );
-        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return hits;
     }
     let wide = area.width >= WIDE.0 && area.height >= WIDE.1;
@@ -150,6 +143,34 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) -> HitAreas {
     header_footer::draw_footer(frame, app, theme, footer);
     overlay::draw_overlay(frame, app, theme, area);
     hits
+}
+
+/// Below this the full explanation would be cut off before it says how to quit.
+const TINY: (u16, u16) = (40, 8);
+
+/// What a terminal below the minimum shows; a tiny one gets three short lines, so the way out
+/// (q, or y at the quit prompt) is always on screen.
+fn too_small_text(app: &App, area: Rect) -> String {
+    let confirm_quit = matches!(app.overlay, Overlay::ConfirmQuit);
+    let (width, height) = (area.width, area.height);
+    if width < TINY.0 || height < TINY.1 {
+        let action = if confirm_quit {
+            "Unsaved: y quits"
+        } else {
+            "q quits"
+        };
+        return format!(
+            "Terminal too small\n{width}x{height}, needs {MIN_WIDTH}x{MIN_HEIGHT}\n{action}"
+        );
+    }
+    let question = if confirm_quit {
+        "\nUnsaved edits: y quits and loses them, any other key goes back."
+    } else {
+        ""
+    };
+    format!(
+        "Terminal too small: {width}x{height}.\nconsent-explorer needs at least {MIN_WIDTH}x{MIN_HEIGHT} (160x45 shows everything at once).\nEnlarge the window, or press q to quit.{question}"
+    )
 }
 
 fn block(app: &App, theme: Theme, pane: Pane, extra: &str) -> Block<'static> {
