@@ -230,6 +230,16 @@ fn save(app: &App, name: String, replace: bool) -> Message {
     Message::Saved(result)
 }
 
+/// The next tick while a spinner or countdown runs; never, while nothing needs one.
+async fn next_tick(ticker: &mut Option<(Duration, tokio::time::Interval)>) {
+    match ticker {
+        Some((_, interval)) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// Terminal input as a message; None for what needs only a redraw (resize, focus).
 fn to_message(event: Event, hits: &HitAreas) -> Option<Message> {
     match event {
@@ -347,7 +357,7 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
                 _ => break,
             },
             Some(message) = rx.recv() => message,
-            _ = async { ticker.as_mut().expect("guarded by is_some").1.tick().await }, if ticker.is_some() => Message::Tick,
+            () = next_tick(&mut ticker) => Message::Tick,
         };
         shell
             .dispatch(message, &mut app, &mut terminal, &mut events)
