@@ -100,6 +100,7 @@ fn merge_array(array: &mut Array, items: &[toml::Value]) {
                 value: value.clone(),
                 own,
                 line_end,
+                last: i + 1 == array.len(),
             }
         })
         .collect();
@@ -114,6 +115,13 @@ fn merge_array(array: &mut Array, items: &[toml::Value]) {
         .or(old.first().filter(|_| multiline))
         .map_or(" ".to_owned(), |e| e.own.clone());
     let first_own = old.first().map_or(String::new(), |e| e.own.clone());
+    // Space before `]` (without a trailing comma) is filed under the last element.
+    let closing_space = array
+        .iter()
+        .last()
+        .and_then(|v| v.decor().suffix())
+        .map(raw_text)
+        .unwrap_or_default();
     let mut unused: Vec<Element> = old;
     let mut merged = Array::new();
     let mut line_end = opening;
@@ -131,6 +139,7 @@ fn merge_array(array: &mut Array, items: &[toml::Value]) {
             value: to_value(item),
             own: template.clone(),
             line_end: bare_line_end.to_owned(),
+            last: false,
         });
         // On one line only the separator differs between first and later elements.
         if !multiline {
@@ -140,6 +149,11 @@ fn merge_array(array: &mut Array, items: &[toml::Value]) {
             .value
             .decor_mut()
             .set_prefix(format!("{line_end}{}", element.own));
+        if position + 1 == items.len() {
+            element.value.decor_mut().set_suffix(closing_space.clone());
+        } else if element.last {
+            element.value.decor_mut().set_suffix("");
+        }
         line_end = element.line_end;
         merged.push_formatted(element.value);
     }
@@ -157,6 +171,8 @@ struct Element {
     own: String,
     /// What follows its comma up to the end of its line (a comment).
     line_end: String,
+    /// It was the last element: the space after it is the array's.
+    last: bool,
 }
 
 fn prefix_text(value: &Value) -> String {

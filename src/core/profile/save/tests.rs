@@ -203,3 +203,70 @@ claims = ["email"]
         (seed.scope, Some(60), 240, vec!["email".to_owned()])
     );
 }
+
+#[test]
+fn one_line_lists_inline_tables_and_removed_values_keep_their_layout() {
+    let text = r#"client_id = "c"
+redirect_uri = "http://127.0.0.1:8080/callback"
+target = "embedded"
+
+[signing]
+key = "demo"
+
+[consent]
+pack = "uae-account-access"
+permissions = ["ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances"] # short list
+base_consent_id = "7b1c1f52-5c5f-4f57-9a59-2b0c1d1e0a11" # the consent this one renews
+on_behalf_of = { trading_name = "Old", legal_name = "Acme" }
+
+[userinfo]
+claims = [ "name", "email" ]
+"#;
+    let overrides = Overrides {
+        permissions: vec!["ReadAccountsDetail".into(), "ReadBalances".into()],
+        set: vec![("on_behalf_of.legal_name".into(), "Acme Ltd".into())],
+        ..Overrides::default()
+    };
+    let (dir, loaded, mut seed) = saved_profile(text, &overrides);
+    seed.consent.remove("base_consent_id");
+    seed.userinfo_claims = vec!["email".into(), "name".into(), "phone_number".into()];
+    let expected = text
+        .replace(
+            r#"["ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances"]"#,
+            r#"["ReadAccountsDetail", "ReadBalances"]"#,
+        )
+        .replace(
+            "base_consent_id = \"7b1c1f52-5c5f-4f57-9a59-2b0c1d1e0a11\" # the consent this one renews\n",
+            "",
+        )
+        .replace(r#"legal_name = "Acme" }"#, r#"legal_name = "Acme Ltd" }"#)
+        .replace(
+            r#"[ "name", "email" ]"#,
+            r#"[ "email", "name", "phone_number" ]"#,
+        );
+    assert_eq!(save_over(&dir, &loaded, &seed), expected);
+}
+
+#[test]
+fn saving_over_another_profile_or_a_broken_file_gives_the_edited_profile() {
+    let (dir, loaded, seed) = saved_profile(COMMENTED, &Overrides::default());
+    let path = dir.path().join("other.toml");
+    let edited = loaded.with_edits(&seed, "other");
+    // Another profile's file: everything that differs is rewritten, its comments stay.
+    let local = crate::core::profile::BUILTIN_PROFILES[0].1;
+    std::fs::write(&path, local).unwrap();
+    save(&edited, &path).unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.starts_with("# The default profile:"), "{written}");
+    assert!(!written.contains("my-account-access"), "{written}");
+    assert_eq!(load_file(&path).unwrap().profile, edited);
+    // A file that is not a profile has nothing to keep: written whole.
+    std::fs::write(&path, "client_id = [").unwrap();
+    save(&edited, &path).unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        written.starts_with("# Saved by consent-explorer.\n"),
+        "{written}"
+    );
+    assert_eq!(load_file(&path).unwrap().profile, edited);
+}
