@@ -270,3 +270,28 @@ fn saving_over_another_profile_or_a_broken_file_gives_the_edited_profile() {
     );
     assert_eq!(load_file(&path).unwrap().profile, edited);
 }
+
+#[test]
+fn a_save_removes_the_temporary_files_a_killed_save_left() {
+    let (dir, loaded, seed) = saved_profile(COMMENTED, &Overrides::default());
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(120);
+    let plant = |name: &str, modified: std::time::SystemTime| {
+        let file = std::fs::File::create(dir.path().join(name)).unwrap();
+        file.set_modified(modified).unwrap();
+    };
+    plant(".tmpAbC123", old);
+    // A save running now in another process, and files that are not ours.
+    plant(".tmpXyZ789", std::time::SystemTime::now());
+    plant(".tmp-notes", old);
+    plant("tmpAbC1234", old);
+    save_over(&dir, &loaded, &seed);
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [".tmp-notes", ".tmpXyZ789", "mine.toml", "tmpAbC1234"]
+    );
+}
