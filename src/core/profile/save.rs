@@ -58,21 +58,27 @@ pub fn valid_profile_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
-/// Where each field the `[consent]` table sets is written: its field id and its key path
-/// (nested tables that are not themselves a field are walked, as loading does).
-fn written_fields(consent: &toml::Table, pack: &Pack) -> Vec<(String, Vec<String>, toml::Value)> {
-    fn walk(
-        path: &[String],
-        table: &toml::Table,
-        pack: &Pack,
-        out: &mut Vec<(String, Vec<String>, toml::Value)>,
-    ) {
+/// A consent field as the profile's `[consent]` table writes it.
+struct WrittenField {
+    id: String,
+    /// Its keys from `[consent]` down (`[consent.on_behalf_of] trading_name` is two).
+    path: Vec<String>,
+    raw: toml::Value,
+}
+
+/// The fields `[consent]` sets, walked as loading does: nested tables that are not
+/// themselves a field name the fields inside them.
+fn written_fields(consent: &toml::Table, pack: &Pack) -> Vec<WrittenField> {
+    fn walk(path: &[String], table: &toml::Table, pack: &Pack, out: &mut Vec<WrittenField>) {
         for (key, value) in table {
             let mut here = path.to_vec();
             here.push(key.clone());
-            let name = here.join(".");
-            match (pack.field_by_name(&name), value) {
-                (Some(field), _) => out.push((field.id.clone(), here, value.clone())),
+            match (pack.field_by_name(&here.join(".")), value) {
+                (Some(field), _) => out.push(WrittenField {
+                    id: field.id.clone(),
+                    path: here,
+                    raw: value.clone(),
+                }),
                 (None, toml::Value::Table(inner)) => walk(&here, inner, pack, out),
                 // `pack`, `type`, or a key loading reports: not ours to change.
                 (None, _) => {}
@@ -134,11 +140,11 @@ impl LoadedProfile {
         // What the profile resolved to before the edits; a value that no longer passes its
         // field's checks counts as changed.
         let mut before = pack.default_values().unwrap_or_default();
-        for (id, _, raw) in &written {
+        for written in &written {
             let accepted = pack
-                .field(id)
-                .and_then(|field| field.accept(&toml_to_json(raw)).ok().flatten());
-            set_value(&mut before, id, accepted);
+                .field(&written.id)
+                .and_then(|field| field.accept(&toml_to_json(&written.raw)).ok().flatten());
+            set_value(&mut before, &written.id, accepted);
         }
         for field in pack.fields.iter().filter(|f| f.kind != Kind::Const) {
             let now = seed.consent.get(&field.id);
@@ -147,8 +153,8 @@ impl LoadedProfile {
             }
             let path = written
                 .iter()
-                .find(|(id, _, _)| *id == field.id)
-                .map(|(_, path, _)| path.clone())
+                .find(|written| written.id == field.id)
+                .map(|written| written.path.clone())
                 .unwrap_or_else(|| vec![field.id.clone()]);
             let Some(table) = parent_table(&mut consent, &path) else {
                 continue;
