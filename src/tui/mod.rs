@@ -8,6 +8,8 @@ pub mod keymap;
 pub mod view;
 
 #[cfg(test)]
+mod save_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::VecDeque;
@@ -219,6 +221,11 @@ fn save(app: &App, name: String, replace: bool) -> Message {
             "no config directory (set CONSENT_EXPLORER_CONFIG_DIR)".to_owned()
         ));
     };
+    save_in(&dir, app, name, replace)
+}
+
+/// Writes the edits as the profile `name` in `dir`; saving over a file keeps its comments.
+fn save_in(dir: &std::path::Path, app: &App, name: String, replace: bool) -> Message {
     let path = dir.join(format!("{name}.toml"));
     if path.exists() && !replace {
         return Message::SaveExists(name);

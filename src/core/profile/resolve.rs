@@ -19,7 +19,7 @@ use crate::core::tls::{self, TlsMaterial};
 
 /// The embedded sandbox server's port when nothing is bound yet (build and lint only).
 pub const DEFAULT_EMBEDDED_PORT: u16 = 9126;
-const DEFAULT_LIFETIME: i64 = 300;
+pub(super) const DEFAULT_LIFETIME: i64 = 300;
 pub use crate::core::edit::MAX_LIFETIME;
 
 pub fn default_embedded_base() -> String {

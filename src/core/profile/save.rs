@@ -1,12 +1,18 @@
-//! Writing a profile back: a seed's edits folded in, saved atomically.
+//! Writing a profile back: a seed's edits folded in, saved atomically. Saving over a file
+//! edits its TOML in place (`in_place`), so the user's comments and layout survive.
+
+mod in_place;
 
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
 use super::load::LoadedProfile;
+use super::resolve::DEFAULT_LIFETIME;
 use super::schema::Profile;
-use crate::core::consent::{FieldValue, Kind};
+use crate::core::consent::{FieldValue, Kind, Pack, toml_to_json};
+use crate::core::edit::set_value;
 use crate::core::error::{ConfigError, Origin};
 use crate::core::paths;
 use crate::core::request::ParSeed;
@@ -31,6 +37,18 @@ fn json_to_toml(value: &Value) -> Option<toml::Value> {
     })
 }
 
+/// A field's value as a profile writes it; a fresh UUID per build is written as no value.
+fn field_to_toml(value: &FieldValue) -> Option<toml::Value> {
+    match value {
+        FieldValue::Json(v) => json_to_toml(v),
+        FieldValue::Moment(Moment::Relative { text, .. }) => {
+            Some(toml::Value::String(text.clone()))
+        }
+        FieldValue::Moment(Moment::At(ts)) => Some(toml::Value::String(time::rfc3339_seconds(*ts))),
+        FieldValue::NewUuid => None,
+    }
+}
+
 /// A name a profile file can have: letters, digits, `.`, `_` and `-`.
 pub fn valid_profile_name(name: &str) -> bool {
     !name.is_empty()
@@ -40,57 +58,140 @@ pub fn valid_profile_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
+/// A consent field as the profile's `[consent]` table writes it.
+struct WrittenField {
+    id: String,
+    /// Its keys from `[consent]` down (`[consent.on_behalf_of] trading_name` is two).
+    path: Vec<String>,
+    raw: toml::Value,
+}
+
+/// The fields `[consent]` sets, walked as loading does: nested tables that are not
+/// themselves a field name the fields inside them.
+fn written_fields(consent: &toml::Table, pack: &Pack) -> Vec<WrittenField> {
+    fn walk(path: &[String], table: &toml::Table, pack: &Pack, out: &mut Vec<WrittenField>) {
+        for (key, value) in table {
+            let mut here = path.to_vec();
+            here.push(key.clone());
+            match (pack.field_by_name(&here.join(".")), value) {
+                (Some(field), _) => out.push(WrittenField {
+                    id: field.id.clone(),
+                    path: here,
+                    raw: value.clone(),
+                }),
+                (None, toml::Value::Table(inner)) => walk(&here, inner, pack, out),
+                // `pack`, `type`, or a key loading reports: not ours to change.
+                (None, _) => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&[], consent, pack, &mut out);
+    out
+}
+
+/// The table that holds the last key of `path`, created where missing.
+fn parent_table<'a>(table: &'a mut toml::Table, path: &[String]) -> Option<&'a mut toml::Table> {
+    let (_, parents) = path.split_last()?;
+    parents.iter().try_fold(table, |t, key| {
+        t.entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+    })
+}
+
+fn pack_named(consent: &toml::Table) -> Option<&str> {
+    consent
+        .get("pack")
+        .or_else(|| consent.get("type"))
+        .and_then(toml::Value::as_str)
+}
+
 impl LoadedProfile {
     /// The profile with a seed's edits written back: consent values, scope, max_age,
     /// lifetime and userinfo claims. Relative paths become absolute, so the copy works
-    /// wherever it is saved.
+    /// wherever it is saved. What the edits left as they were stays as the profile wrote it
+    /// (a nested consent table, `type` for `pack`, a default left unsaid), so saving over the
+    /// profile changes only what was edited.
     pub fn with_edits(&self, seed: &ParSeed, name: &str) -> Profile {
         let mut profile = self.profile.clone();
         profile.name = Some(name.to_owned());
         profile.scope = seed.scope.clone();
         profile.max_age = seed.max_age;
-        profile.signing.lifetime = Some(seed.lifetime);
+        if profile.signing.lifetime.is_some() || seed.lifetime != DEFAULT_LIFETIME {
+            profile.signing.lifetime = Some(seed.lifetime);
+        }
         profile.userinfo.claims = seed.userinfo_claims.clone();
-        let mut consent = toml::Table::new();
-        consent.insert("pack".into(), toml::Value::String(seed.pack.id.clone()));
-        for field in seed.pack.fields.iter().filter(|f| f.kind != Kind::Const) {
-            let value = match seed.consent.get(&field.id) {
-                Some(FieldValue::Json(v)) => json_to_toml(v),
-                Some(FieldValue::Moment(Moment::Relative { text, .. })) => {
-                    Some(toml::Value::String(text.clone()))
-                }
-                Some(FieldValue::Moment(Moment::At(ts))) => {
-                    Some(toml::Value::String(time::rfc3339_seconds(*ts)))
-                }
-                Some(FieldValue::NewUuid) | None => None,
-            };
-            if let Some(value) = value {
-                consent.insert(field.id.clone(), value);
-            }
-        }
-        profile.consent = consent;
-        let absolute = |path: &mut Option<String>| {
-            if let Some(p) = path.as_mut()
-                && !p.is_empty()
-                && p != "demo"
-            {
-                *p = paths::resolve_from(self.base_dir(), p)
-                    .display()
-                    .to_string();
-            }
-        };
-        absolute(&mut profile.signing.key);
-        if let Some(tls) = profile.tls.as_mut() {
-            absolute(&mut tls.cert);
-            absolute(&mut tls.key);
-            absolute(&mut tls.ca);
-            absolute(&mut tls.pkcs12);
-        }
+        profile.consent = self.edited_consent(seed);
+        absolute_paths(&mut profile, self.base_dir());
         profile
+    }
+
+    /// The `[consent]` table with each field the seed changed rewritten where it was written
+    /// (or added at the top level), and everything else as the profile had it.
+    fn edited_consent(&self, seed: &ParSeed) -> toml::Table {
+        let pack = &seed.pack;
+        let mut consent = self.profile.consent.clone();
+        if pack_named(&consent) != Some(pack.id.as_str()) {
+            consent = toml::Table::new();
+            consent.insert("pack".into(), toml::Value::String(pack.id.clone()));
+        }
+        let written = written_fields(&consent, pack);
+        // What the profile resolved to before the edits; a value that no longer passes its
+        // field's checks counts as changed.
+        let mut before = pack.default_values().unwrap_or_default();
+        for written in &written {
+            let accepted = pack
+                .field(&written.id)
+                .and_then(|field| field.accept(&toml_to_json(&written.raw)).ok().flatten());
+            set_value(&mut before, &written.id, accepted);
+        }
+        for field in pack.fields.iter().filter(|f| f.kind != Kind::Const) {
+            let now = seed.consent.get(&field.id);
+            if before.get(&field.id) == now {
+                continue;
+            }
+            let path = written
+                .iter()
+                .find(|written| written.id == field.id)
+                .map(|written| written.path.clone())
+                .unwrap_or_else(|| vec![field.id.clone()]);
+            let Some(table) = parent_table(&mut consent, &path) else {
+                continue;
+            };
+            let key = path.last().cloned().unwrap_or_default();
+            match now.and_then(field_to_toml) {
+                Some(value) => table.insert(key, value),
+                None => table.remove(&key),
+            };
+        }
+        consent
     }
 }
 
-/// Writes a profile atomically over the old one: a failed write leaves the old file as it was.
+/// Key and TLS paths made absolute from the folder they were read in (`demo` and empty
+/// values mean no file).
+fn absolute_paths(profile: &mut Profile, base_dir: Option<&Path>) {
+    let absolute = |path: &mut Option<String>| {
+        if let Some(p) = path.as_mut()
+            && !p.is_empty()
+            && p != "demo"
+        {
+            *p = paths::resolve_from(base_dir, p).display().to_string();
+        }
+    };
+    absolute(&mut profile.signing.key);
+    if let Some(tls) = profile.tls.as_mut() {
+        absolute(&mut tls.cert);
+        absolute(&mut tls.key);
+        absolute(&mut tls.ca);
+        absolute(&mut tls.pkcs12);
+    }
+}
+
+/// Writes a profile atomically: a failed write leaves the old file as it was. Over an
+/// existing profile only the keys whose values differ are rewritten, so its comments, key
+/// order and layout stay; a new file (or one that is not a profile) is written whole.
 pub fn save(profile: &Profile, path: &Path) -> Result<(), ConfigError> {
     let fail = |e: String| {
         ConfigError::new(
@@ -100,8 +201,23 @@ pub fn save(profile: &Profile, path: &Path) -> Result<(), ConfigError> {
             "check the folder exists and is writable; nothing was changed",
         )
     };
-    let text = toml::to_string_pretty(profile).map_err(|e| fail(e.to_string()))?;
-    let text = format!("# Saved by consent-explorer.\n{text}");
+    let edited = match std::fs::read_to_string(path) {
+        Ok(existing) => in_place::edit(&existing, profile, path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        // A folder in the way is reported by the write itself, which names it.
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => None,
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    let text = match edited {
+        Some(text) => text,
+        None => {
+            let text = toml::to_string_pretty(profile).map_err(|e| fail(e.to_string()))?;
+            format!("# Saved by consent-explorer.\n{text}")
+        }
+    };
+    if let Some(dir) = path.parent() {
+        remove_stale_temp_files(dir, SystemTime::now());
+    }
     paths::write_atomic(
         path,
         text.as_bytes(),
@@ -111,60 +227,39 @@ pub fn save(profile: &Profile, path: &Path) -> Result<(), ConfigError> {
     .map_err(|e| fail(e.to_string()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::consent::PackSet;
-    use crate::core::profile::{default_embedded_base, load_file};
-    use crate::core::request::Overrides;
+/// How old a temporary file must be to count as left by a killed save: a save takes
+/// milliseconds, so an older one belongs to no save still running.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
 
-    fn builtin(name: &str) -> LoadedProfile {
-        crate::core::profile::builtin(name).unwrap()
-    }
-
-    #[test]
-    fn saved_edits_load_back_the_same() {
-        let loaded = builtin("local-uae");
-        let packs = PackSet::builtin();
-        let overrides = Overrides {
-            permissions: vec!["ReadBalances".into()],
-            set: vec![
-                ("on_behalf_of.trading_name".into(), "Acme".into()),
-                ("webhook.is_active".into(), "true".into()),
-            ],
-            ..Overrides::default()
+/// Removes what a save killed midway left in `dir`. `write_atomic`'s temporary file (named by
+/// tempfile: `.tmp` and 6 letters or digits) is deleted on every error path, but a kill
+/// (SIGKILL, SIGTERM, power loss) runs no destructor; the next save into the folder removes it.
+fn remove_stale_temp_files(dir: &Path, now: SystemTime) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_temp = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(".tmp"))
+            .is_some_and(|random| {
+                random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+        let stale = || {
+            entry
+                .metadata()
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .and_then(|m| m.modified().ok())
+                .and_then(|modified| now.duration_since(modified).ok())
+                .is_some_and(|age| age >= STALE_TEMP_AGE)
         };
-        let mut seed = loaded
-            .seed(&packs, &overrides, &default_embedded_base())
-            .unwrap();
-        seed.scope = "openid accounts extra".into();
-        seed.max_age = Some(60);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mine.toml");
-        save(&loaded.with_edits(&seed, "mine"), &path).unwrap();
-        let again = load_file(&path).unwrap();
-        assert_eq!(again.name, "mine");
-        let reseed = again
-            .seed(&packs, &Overrides::default(), &default_embedded_base())
-            .unwrap();
-        assert_eq!(reseed.consent, seed.consent);
-        assert_eq!(reseed.scope, "openid accounts extra");
-        assert_eq!(reseed.max_age, Some(60));
-        assert_eq!(reseed.clock_skew, 10);
-        // A failed save (the rename meets a folder) keeps what was there and leaves no temp file.
-        let taken = dir.path().join("taken.toml");
-        std::fs::create_dir(&taken).unwrap();
-        std::fs::write(taken.join("keep"), "old").unwrap();
-        let err = save(&again.profile, &taken).unwrap_err();
-        assert!(err.hint.contains("nothing was changed"));
-        assert_eq!(std::fs::read_to_string(taken.join("keep")).unwrap(), "old");
-        let litter: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
-            .collect();
-        assert!(litter.is_empty(), "{litter:?}");
-        assert!(valid_profile_name("my-profile_2.uae"));
-        assert!(!valid_profile_name("../evil") && !valid_profile_name(""));
+        if is_temp && stale() {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;
