@@ -1,6 +1,7 @@
 //! Where the user's profiles, packs and generated keys live.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use directories::ProjectDirs;
 
@@ -74,10 +75,49 @@ pub enum Readers {
     Default,
 }
 
+/// Names our temporary files apart from anything else in the folder.
+const TEMP_PREFIX: &str = ".consent-explorer-";
+
+/// How old a temporary file must be to count as left by a killed save: a write takes
+/// milliseconds, so an older one belongs to no write still running.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
+
+/// Removes what a write killed midway left in `dir`. The temporary file (`TEMP_PREFIX` and 6
+/// letters or digits) is deleted on every error path, but a kill (SIGKILL, SIGTERM, power
+/// loss) runs no destructor; the next write into the folder removes it. Only our own prefix
+/// is touched, so no file of the user's is.
+pub(crate) fn remove_stale_temp_files(dir: &Path, now: SystemTime) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_temp = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+            .is_some_and(|random| {
+                random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+        let stale = || {
+            entry
+                .metadata()
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .and_then(|m| m.modified().ok())
+                .and_then(|modified| now.duration_since(modified).ok())
+                .is_some_and(|age| age >= STALE_TEMP_AGE)
+        };
+        if is_temp && stale() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes a file whole or not at all: a temporary file in the same folder (so the final
 /// rename stays on one filesystem), flushed, then moved into place. A failed write leaves
 /// what was there; the temporary file is removed on every error path, and a kill leaves at
-/// most one `.tmpXXXXXX` file, never a half-written target.
+/// most one `.consent-explorer-XXXXXX` file (removed by the next write into that folder),
+/// never a half-written target.
 pub fn write_atomic(
     path: &Path,
     contents: &[u8],
@@ -92,7 +132,9 @@ pub fn write_atomic(
         }
         None => Path::new("."),
     };
+    remove_stale_temp_files(dir, SystemTime::now());
     let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -4,7 +4,6 @@
 mod in_place;
 
 use std::path::Path;
-use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
@@ -215,9 +214,6 @@ pub fn save(profile: &Profile, path: &Path) -> Result<(), ConfigError> {
             format!("# Saved by consent-explorer.\n{text}")
         }
     };
-    if let Some(dir) = path.parent() {
-        remove_stale_temp_files(dir, SystemTime::now());
-    }
     paths::write_atomic(
         path,
         text.as_bytes(),
@@ -225,40 +221,6 @@ pub fn save(profile: &Profile, path: &Path) -> Result<(), ConfigError> {
         paths::Readers::Default,
     )
     .map_err(|e| fail(e.to_string()))
-}
-
-/// How old a temporary file must be to count as left by a killed save: a save takes
-/// milliseconds, so an older one belongs to no save still running.
-const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
-
-/// Removes what a save killed midway left in `dir`. `write_atomic`'s temporary file (named by
-/// tempfile: `.tmp` and 6 letters or digits) is deleted on every error path, but a kill
-/// (SIGKILL, SIGTERM, power loss) runs no destructor; the next save into the folder removes it.
-fn remove_stale_temp_files(dir: &Path, now: SystemTime) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let is_temp = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(".tmp"))
-            .is_some_and(|random| {
-                random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric())
-            });
-        let stale = || {
-            entry
-                .metadata()
-                .ok()
-                .filter(std::fs::Metadata::is_file)
-                .and_then(|m| m.modified().ok())
-                .and_then(|modified| now.duration_since(modified).ok())
-                .is_some_and(|age| age >= STALE_TEMP_AGE)
-        };
-        if is_temp && stale() {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }
 
 #[cfg(test)]

@@ -46,7 +46,11 @@ fn saved_edits_load_back_the_same() {
     let litter: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".consent-explorer-")
+        })
         .collect();
     assert!(litter.is_empty(), "{litter:?}");
     assert!(valid_profile_name("my-profile_2.uae"));
@@ -279,10 +283,11 @@ fn a_save_removes_the_temporary_files_a_killed_save_left() {
         let file = std::fs::File::create(dir.path().join(name)).unwrap();
         file.set_modified(modified).unwrap();
     };
-    plant(".tmpAbC123", old);
+    plant(".consent-explorer-AbC123", old);
     // A save running now in another process, and files that are not ours.
-    plant(".tmpXyZ789", std::time::SystemTime::now());
-    plant(".tmp-notes", old);
+    plant(".consent-explorer-XyZ789", std::time::SystemTime::now());
+    plant(".consent-explorer-notes", old);
+    plant(".tmpAbC123", old);
     plant("tmpAbC1234", old);
     save_over(&dir, &loaded, &seed);
     let mut left: Vec<String> = std::fs::read_dir(dir.path())
@@ -292,6 +297,12 @@ fn a_save_removes_the_temporary_files_a_killed_save_left() {
     left.sort();
     assert_eq!(
         left,
-        [".tmp-notes", ".tmpXyZ789", "mine.toml", "tmpAbC1234"]
+        [
+            ".consent-explorer-XyZ789",
+            ".consent-explorer-notes",
+            ".tmpAbC123",
+            "mine.toml",
+            "tmpAbC1234"
+        ]
     );
 }
