@@ -707,3 +707,152 @@ fn the_bad_input_table() {
         failures.join("\n\n")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The sandbox under load, as a process of its own so its memory can be read.
+
+/// `consent-explorer sandbox` on a free port, killed when dropped.
+struct SandboxProcess {
+    child: std::process::Child,
+    issuer: String,
+}
+
+impl SandboxProcess {
+    fn start(env: &TestEnv) -> SandboxProcess {
+        use std::io::BufRead;
+        let mut child = env
+            .std_cmd()
+            .args(["sandbox", "--port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let issuer = loop {
+            let line = lines
+                .next()
+                .expect("the sandbox printed its issuer")
+                .unwrap();
+            if let Some(rest) = line.trim().strip_prefix("issuer") {
+                break rest.trim().to_owned();
+            }
+        };
+        // Keep reading so a full pipe never blocks the server.
+        std::thread::spawn(move || lines.for_each(drop));
+        SandboxProcess { child, issuer }
+    }
+
+    /// Resident memory in KiB, from /proc/PID/status.
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a client of the running sandbox needs: the trusted profile's seed pointed at it and
+/// its demo key (made by the sandbox in the data dir).
+fn sandbox_client(
+    env: &TestEnv,
+    issuer: &str,
+) -> (
+    consent_explorer::core::request::ParSeed,
+    consent_explorer::core::keys::SigningKey,
+    reqwest::Client,
+) {
+    use consent_explorer::core::{
+        consent::PackSet, keys::SigningKey, profile, request, tls, transport,
+    };
+    let pem = std::fs::read(env.data.path().join("demo-keys/PS256.pem")).unwrap();
+    let key = SigningKey::from_material(&pem, jsonwebtoken::Algorithm::PS256, None).unwrap();
+    let seed = profile::builtin("local")
+        .unwrap()
+        .seed(&PackSet::builtin(), &request::Overrides::default(), issuer)
+        .unwrap();
+    let http = transport::http_client(
+        &format!("{issuer}/par"),
+        &tls::TlsMaterial::default(),
+        &transport::ClientOptions::default(),
+    )
+    .unwrap();
+    (seed, key, http)
+}
+
+/// "Flat" here: after the stores are full (1,000 live entries each, see sandbox/store.rs), another
+/// 1,000 accepted PARs add less than 1 MiB of resident memory. The unbounded stores this replaced
+/// kept about 2 KB per PAR: 2 MB over the same 1,000.
+#[test]
+fn the_sandbox_memory_stays_flat_over_a_thousand_pars() {
+    use consent_explorer::core::{request, transport};
+    let env = TestEnv::new();
+    let sandbox = SandboxProcess::start(&env);
+    let (seed, key, http) = sandbox_client(&env, &sandbox.issuer);
+    let par_url = format!("{}/par", sandbox.issuer);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let send_pars = |count: usize| {
+        for i in 0..count {
+            let ticket =
+                request::build(&seed, &key, jiff::Timestamp::now(), &mut rand::rng()).unwrap();
+            let answer = runtime
+                .block_on(transport::send(&http, &par_url, &ticket))
+                .unwrap();
+            assert_eq!(answer.status, 201, "PAR {i}: {:?}", answer.body);
+        }
+    };
+    send_pars(1_000);
+    let full = sandbox.rss_kib();
+    send_pars(1_000);
+    let after = sandbox.rss_kib();
+    eprintln!("sandbox VmRSS: {full} KiB with full stores, {after} KiB 1,000 PARs later");
+    assert!(
+        after < full + 1024,
+        "resident memory grew from {full} KiB to {after} KiB over 1,000 PARs with full stores"
+    );
+}
+
+#[test]
+fn the_sandbox_answers_two_hundred_concurrent_connections() {
+    use consent_explorer::core::{request, transport};
+    let env = TestEnv::new();
+    let sandbox = SandboxProcess::start(&env);
+    let (seed, key, http) = sandbox_client(&env, &sandbox.issuer);
+    let par_url = format!("{}/par", sandbox.issuer);
+    let tickets: Vec<_> = (0..200)
+        .map(|_| request::build(&seed, &key, jiff::Timestamp::now(), &mut rand::rng()).unwrap())
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let statuses = runtime.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for ticket in tickets {
+            let (http, url) = (http.clone(), par_url.clone());
+            tasks.spawn(async move {
+                transport::send(&http, &url, &ticket)
+                    .await
+                    .map(|a| a.status)
+            });
+        }
+        let mut statuses = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            statuses.push(done.unwrap());
+        }
+        statuses
+    });
+    assert_eq!(statuses.len(), 200);
+    let refused: Vec<_> = statuses.iter().filter(|s| !matches!(s, Ok(201))).collect();
+    assert!(
+        refused.is_empty(),
+        "{} of 200 not accepted: {:?}",
+        refused.len(),
+        &refused[..refused.len().min(5)]
+    );
+}
