@@ -503,7 +503,7 @@ fn profile_cases() -> Vec<Case> {
         row("symmetric JWK", with_key("PS256", r#"{"kty":"oct","k":"c2VjcmV0"}"#), build, 2, &["{work}/key.pem", "symmetric"]),
         row("empty JWK Set", with_key("PS256", r#"{"keys":[]}"#), build, 2, &["{work}/key.pem", "JWK Set is empty"]),
         row("key file missing", local(&[("key = \"demo\"", "key = \"keys/none.pem\"")]), build, 2, &["@key =", "signing.key", "{work}/keys/none.pem", "profile's folder"]),
-        row("no key at all", local(&[("key = \"demo\"\n", "")]), build, 2, &["signing.key", "keygen"]),
+        row("no key at all", local(&[("key = \"demo\"\n", "")]), build, 2, &["@[signing]", "signing.key", "keygen"]),
         row("key_env unset", local(&[("key = \"demo\"", "key_env = \"CE_TEST_UNSET_KEY\"")]), build, 2, &["@key_env", "signing.key_env", "CE_TEST_UNSET_KEY"]),
         row("key and key_env", local(&[("key = \"demo\"", "key = \"demo\"\nkey_env = \"X\"")]), build, 2, &["@key_env", "signing.key_env", "keep one"]),
         row("kid empty", local(&[("lifetime = 300", "lifetime = 300\nkid = \" \"")]), build, 2, &["@kid", "signing.kid", "empty"]),

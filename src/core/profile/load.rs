@@ -266,9 +266,20 @@ pub fn list() -> Vec<ProfileEntry> {
 }
 
 impl LoadedProfile {
-    /// Where a field of this profile sits, with its line when it is in the file.
+    /// Where a field of this profile sits, with its line when it is in the file; a missing
+    /// field points at the table it belongs in (`signing.key` at `[signing]`).
     pub fn origin_of(&self, field: &str) -> Origin {
-        source_origin(&self.source).at_line(toml_line_of(&self.text, field))
+        let mut path = field;
+        let line = loop {
+            if let Some(line) = toml_line_of(&self.text, path) {
+                break Some(line);
+            }
+            match path.rsplit_once('.') {
+                Some((parent, _)) => path = parent,
+                None => break None,
+            }
+        };
+        source_origin(&self.source).at_line(line)
     }
 
     pub(super) fn error(
