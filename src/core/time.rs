@@ -16,7 +16,7 @@ pub enum TimeError {
     )]
     OutOfRange(String),
     #[error(
-        "\"{0}\" is out of range: the month must be 1 to 12, the day must exist in its month, the time must be a real one and the year {FIRST_YEAR} to {LAST_YEAR}"
+        "\"{0}\" is out of range: the month must be 1 to 12, the day must exist in its month, a time of day must be a real one, and the year {FIRST_YEAR} to {LAST_YEAR}"
     )]
     DateOutOfRange(String),
     #[error("\"{0}\" is out of range: the year must be {FIRST_YEAR} to {LAST_YEAR}")]
