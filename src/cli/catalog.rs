@@ -37,7 +37,7 @@ pub fn profiles_list() -> Outcome {
 }
 
 pub fn profiles_show(name: &str) -> Outcome {
-    let loaded = profile::find(name)?;
+    let loaded = profile::find_given_by(name, "profiles show")?;
     let packs = packs()?;
     say!("# {} ({})\n", loaded.name, loaded.source.describe());
     say!("{}", loaded.text.trim_end());

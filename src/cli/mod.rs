@@ -101,7 +101,9 @@ impl OverrideArgs {
 fn parse_assignment(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
-        _ => Err(format!("\"{text}\" is not FIELD=VALUE")),
+        _ => Err(format!(
+            "\"{text}\" is not FIELD=VALUE\n  hint: name the consent field and its value, e.g. --set dp_id=BANK1; `consent-explorer packs show PACK` lists the fields"
+        )),
     }
 }
 
@@ -112,13 +114,27 @@ fn parse_wait(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .trim()
         .parse()
-        .map_err(|_| format!("\"{text}\" is not a number of seconds (e.g. 30 or 2.5)"))?;
+        .map_err(|_| {
+            format!(
+                "\"{text}\" is not a number of seconds\n  hint: give seconds as a number, e.g. 30 or 2.5"
+            )
+        })?;
     if !(seconds > 0.0 && seconds <= MAX_WAIT) {
         return Err(format!(
-            "{text} is out of range: give more than 0 and at most {MAX_WAIT} seconds"
+            "{text} is out of range: give more than 0 and at most {MAX_WAIT} seconds\n  hint: e.g. 30; the default is 30 for --timeout and 10 for --connect-timeout"
         ));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+fn parse_par_status(text: &str) -> Result<u16, String> {
+    match text.trim() {
+        "200" => Ok(200),
+        "201" => Ok(201),
+        _ => Err(format!(
+            "\"{text}\" is not a status the sandbox answers a PAR with\n  hint: give 201 (RFC 9126) or 200 (the MY and UAE deployments)"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -179,7 +195,7 @@ struct SandboxArgs {
     #[arg(long, default_value = "local", value_name = "PROFILE")]
     trust: String,
     /// Status of a successful PAR: 201 (RFC 9126) or 200 (the MY and UAE deployments)
-    #[arg(long, default_value_t = 201, value_parser = clap::value_parser!(u16).range(200..=201))]
+    #[arg(long, default_value_t = 201, value_parser = parse_par_status)]
     par_status: u16,
 }
 

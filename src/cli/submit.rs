@@ -210,7 +210,7 @@ fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery)
 
 pub fn sandbox(args: &SandboxArgs) -> Outcome {
     runtime()?.block_on(async {
-        let loaded = profile::find(&args.trust)?;
+        let loaded = profile::find_given_by(&args.trust, "--trust")?;
         let packs = PackSet::load(paths::user_packs_dir().as_deref())?;
         let key = loaded.signing_key(None)?;
         let base = format!("http://127.0.0.1:{}", args.port);

@@ -206,6 +206,12 @@ fn pick_from_set<'a>(keys: &'a [Value], kid: Option<&str>) -> Result<&'a Value, 
 
 fn private_jwk_to_pair(jwk: &Value, alg: Algorithm) -> Result<(Pair, KeyKind), KeyError> {
     let kty = jwk_field(jwk, "kty")?;
+    // An oct key has no `d` either, but it is not a public key: say what it is.
+    if kty == "oct" {
+        return Err(KeyError::Unsupported(
+            "a symmetric (oct) key cannot make asymmetric signatures".into(),
+        ));
+    }
     if jwk.get("d").is_none() {
         return Err(KeyError::PublicOnly);
     }
@@ -266,9 +272,6 @@ fn private_jwk_to_pair(jwk: &Value, alg: Algorithm) -> Result<(Pair, KeyKind), K
             }
             other => Err(KeyError::Unsupported(format!("OKP curve {other}"))),
         },
-        "oct" => Err(KeyError::Unsupported(
-            "a symmetric (oct) key cannot make asymmetric signatures".into(),
-        )),
         other => Err(KeyError::Unsupported(format!("kty {other}"))),
     }
 }
@@ -299,6 +302,16 @@ mod tests {
                 .unwrap_err(),
             KeyError::Malformed(_)
         ));
+    }
+
+    #[test]
+    fn a_symmetric_jwk_is_not_called_a_public_key() {
+        let oct = r#"{"kty":"oct","k":"c2VjcmV0"}"#;
+        let err = SigningKey::from_material(oct.as_bytes(), Algorithm::PS256, None).unwrap_err();
+        assert!(
+            matches!(&err, KeyError::Unsupported(m) if m.contains("symmetric")),
+            "{err:?}"
+        );
     }
 
     #[test]

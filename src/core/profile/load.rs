@@ -64,6 +64,12 @@ pub fn builtin(name: &str) -> Option<LoadedProfile> {
 }
 
 pub fn find(name: &str) -> Result<LoadedProfile, ConfigError> {
+    find_given_by(name, "--profile")
+}
+
+/// `find`, for a name given by another flag or argument (`--trust`, `profiles show`), so an
+/// unknown name is blamed on what the user actually typed.
+pub fn find_given_by(name: &str, given_by: &str) -> Result<LoadedProfile, ConfigError> {
     if looks_like_path(name) {
         return load_file(Path::new(name));
     }
@@ -87,7 +93,7 @@ pub fn find(name: &str) -> Result<LoadedProfile, ConfigError> {
         .collect::<Vec<_>>()
         .join(", ");
     Err(ConfigError::new(
-        Origin::Flag("--profile".into()),
+        Origin::Flag(given_by.into()),
         "",
         format!("no profile named \"{name}\" (looked in {searched} and the built-in ones)"),
         format!("use one of: {known}; or give a path to a .toml file"),
@@ -95,7 +101,7 @@ pub fn find(name: &str) -> Result<LoadedProfile, ConfigError> {
 }
 
 pub fn load_file(path: &Path) -> Result<LoadedProfile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         ConfigError::new(
             Origin::file(path),
             "",
@@ -103,6 +109,7 @@ pub fn load_file(path: &Path) -> Result<LoadedProfile, ConfigError> {
             "check the path; `consent-explorer profiles list` shows the profiles found",
         )
     })?;
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(path, &e))?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -110,23 +117,103 @@ pub fn load_file(path: &Path) -> Result<LoadedProfile, ConfigError> {
     parse(&text, ProfileSource::File(path.to_path_buf()), &name)
 }
 
+/// The line and byte of the first bad byte, so it can be found in an editor.
+fn not_utf8(path: &Path, e: &std::string::FromUtf8Error) -> ConfigError {
+    let bytes = e.as_bytes();
+    let at = e.utf8_error().valid_up_to();
+    let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+    let column = at
+        - bytes[..at]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    ConfigError::new(
+        Origin::file(path).at_line(Some(line)),
+        "",
+        format!(
+            "the profile is not UTF-8 text: byte 0x{:02x} at column {column} is not valid UTF-8",
+            bytes[at]
+        ),
+        "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 FILE > new.toml`, or your editor's \"save with encoding\"); TOML files must be UTF-8",
+    )
+}
+
 pub fn parse(text: &str, source: ProfileSource, name: &str) -> Result<LoadedProfile, ConfigError> {
     let origin = source_origin(&source);
-    let profile: Profile = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of_offset(text, s.start));
-        ConfigError::new(
-            origin.at_line(line),
-            "",
-            format!("malformed profile: {}", e.message().trim()),
-            "fix the TOML; the README's profile reference lists every key",
-        )
-    })?;
+    let profile: Profile = toml::from_str(text).map_err(|e| malformed(text, origin, &e))?;
     Ok(LoadedProfile {
         name: profile.name.clone().unwrap_or_else(|| name.to_owned()),
         profile,
         source,
         text: text.to_owned(),
     })
+}
+
+/// A TOML or schema error, with the key it is about and a hint that fits its kind.
+fn malformed(text: &str, origin: Origin, e: &toml::de::Error) -> ConfigError {
+    let message = e.message().trim();
+    let line = e.span().map(|s| line_of_offset(text, s.start));
+    let named = backticked(message);
+    let (field, hint) = if message.starts_with("missing field") {
+        let field = named.unwrap_or_default();
+        let hint = format!(
+            "add `{field} = ...` (it is required); the README's profile reference lists every key"
+        );
+        (field, hint)
+    } else if message.starts_with("unknown field") {
+        let hint = "check the spelling or remove the key: the keys allowed here are listed above";
+        (key_path_at(text, line, named), hint.to_owned())
+    } else if message.starts_with("invalid type") {
+        let hint = "give the type asked for: text in double quotes, numbers and true/false without, lists in [ ]";
+        (key_path_at(text, line, None), hint.to_owned())
+    } else if message.starts_with("unknown variant") {
+        let hint = "use one of the values listed above";
+        (key_path_at(text, line, None), hint.to_owned())
+    } else if message.starts_with("duplicate key") {
+        let hint = "each key may appear once per table: remove one of them";
+        (key_path_at(text, line, None), hint.to_owned())
+    } else {
+        let hint = "fix the TOML syntax on this line: `key = value`, text in double quotes, tables as [name]";
+        (String::new(), hint.to_owned())
+    };
+    ConfigError::new(
+        origin.at_line(line),
+        field,
+        format!("malformed profile: {message}"),
+        hint,
+    )
+}
+
+/// The first `name` in backticks of a serde message ("unknown field `kye`, expected ...").
+fn backticked(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(message[start..start + len].to_owned())
+}
+
+/// The dotted key written on `line` (`[signing]` then `lifetime = "x"` is `signing.lifetime`),
+/// or `key` under that line's table when the key is already known.
+fn key_path_at(text: &str, line: Option<usize>, key: Option<String>) -> String {
+    let Some(line) = line else {
+        return key.unwrap_or_default();
+    };
+    let lines: Vec<&str> = text.lines().take(line).collect();
+    let table = lines
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('[') && !l.starts_with("[["))
+        .map(|l| l.trim_matches(['[', ']']).trim().to_owned());
+    let key = key.or_else(|| {
+        let written = lines.last()?.split_once('=')?.0.trim();
+        (!written.is_empty() && !written.starts_with('[')).then(|| written.to_owned())
+    });
+    match (table, key) {
+        (Some(t), Some(k)) => format!("{t}.{k}"),
+        (None, Some(k)) => k,
+        (_, None) => String::new(),
+    }
 }
 
 fn source_origin(source: &ProfileSource) -> Origin {
@@ -179,9 +266,20 @@ pub fn list() -> Vec<ProfileEntry> {
 }
 
 impl LoadedProfile {
-    /// Where a field of this profile sits, with its line when it is in the file.
+    /// Where a field of this profile sits, with its line when it is in the file; a missing
+    /// field points at the table it belongs in (`signing.key` at `[signing]`).
     pub fn origin_of(&self, field: &str) -> Origin {
-        source_origin(&self.source).at_line(toml_line_of(&self.text, field))
+        let mut path = field;
+        let line = loop {
+            if let Some(line) = toml_line_of(&self.text, path) {
+                break Some(line);
+            }
+            match path.rsplit_once('.') {
+                Some((parent, _)) => path = parent,
+                None => break None,
+            }
+        };
+        source_origin(&self.source).at_line(line)
     }
 
     pub(super) fn error(
@@ -227,5 +325,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(typo.message.contains("cliend"), "{}", typo.message);
+    }
+
+    #[test]
+    fn a_non_utf8_profile_names_the_line_of_the_first_bad_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.toml");
+        std::fs::write(&path, b"client_id = \"c\"\ndescription = \"caf\xe9\"\n").unwrap();
+        let err = load_file(&path).unwrap_err();
+        assert_eq!(err.origin, Origin::file(&path).at_line(Some(2)));
+        assert!(err.message.contains("UTF-8"), "{}", err.message);
+        assert!(err.message.contains("0xe9"), "{}", err.message);
+        assert!(err.hint.contains("save the file as UTF-8"), "{}", err.hint);
     }
 }

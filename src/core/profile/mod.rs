@@ -10,8 +10,8 @@ mod save;
 mod schema;
 
 pub use load::{
-    BUILTIN_PROFILES, LoadedProfile, ProfileEntry, ProfileSource, builtin, find, list, load_file,
-    parse,
+    BUILTIN_PROFILES, LoadedProfile, ProfileEntry, ProfileSource, builtin, find, find_given_by,
+    list, load_file, parse,
 };
 pub use resolve::{DEFAULT_EMBEDDED_PORT, MAX_LIFETIME, default_embedded_base};
 pub use save::{save, valid_profile_name};
