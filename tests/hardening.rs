@@ -565,7 +565,7 @@ fn answer_cases() -> Vec<Case> {
         answer("201 no request_uri", json_reply("201 Created", r#"{"expires_in":60}"#), 1, &["{issuer}/par", "request_uri"]),
         answer("307 redirect", raw_reply(b"HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:9/elsewhere\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"), 1, &["{issuer}/par", "307", "http://127.0.0.1:9/elsewhere"]),
         answer("broken status line", raw_reply(b"HTTP/1.1 2x0 What\r\n\r\n"), 3, &["{issuer}/par"]),
-        answer("body cut short", raw_reply(b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\nconnection: close\r\n\r\n{\"request_uri\":"), 3, &["{authority}", "end of file"]),
+        answer("body cut short", raw_reply(b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\nconnection: close\r\n\r\n{\"request_uri\":"), 3, &["{authority}", "cut short", "end of file", "closed the connection before the whole body"]),
         answer("not HTTP", raw_reply(b"NOT HTTP AT ALL\r\n\r\n"), 3, &["{issuer}/par"]),
         answer("closed without an answer", raw_reply(b""), 3, &["{issuer}/par"]),
         answer("bad header", raw_reply(b"HTTP/1.1 201 Created\r\nbad header line\r\n\r\n"), 3, &["{issuer}/par"]),

@@ -201,6 +201,13 @@ pub fn classify(e: &reqwest::Error, target: &str) -> NetworkError {
             "check the profile's [tls] and the server's TLS setup",
         );
     }
+    if e.is_body() {
+        return NetworkError::new(
+            Other,
+            format!("the answer from {host} was cut short ({all})"),
+            "the server or a proxy closed the connection before the whole body came: retry; if it repeats, quote the x-fapi-interaction-id to the server's operators",
+        );
+    }
     let hint = if all.contains("reset") || all.contains("closed") || all.contains("incomplete") {
         "the server or a proxy on the way closed the connection mid-answer: retry; if it repeats, check the endpoint URL and quote the x-fapi-interaction-id to the server's operators"
     } else if all.contains("invalid") || all.contains("parse") || all.contains("header") {
