@@ -201,7 +201,7 @@ pub fn classify(e: &reqwest::Error, target: &str) -> NetworkError {
             "check the profile's [tls] and the server's TLS setup",
         );
     }
-    if e.is_body() {
+    if e.is_body() || e.is_decode() {
         return NetworkError::new(
             Other,
             format!("the answer from {host} was cut short ({all})"),
