@@ -216,9 +216,9 @@ proptest! {
 
     #[test]
     fn answers_split_from_any_bytes(data in proptest::collection::vec(any::<u8>(), 0..80)) {
-        if let Some((status, headers, body)) = invariants::split_answer(&data) {
-            invariants::par_answer(status, &headers, body);
-            invariants::discovery(status, body, false);
+        if let Some(answer) = invariants::split_answer(&data) {
+            invariants::par_answer(answer.status, &answer.headers, answer.body);
+            invariants::discovery(answer.status, answer.body, false);
         }
     }
 }

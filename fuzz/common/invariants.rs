@@ -167,11 +167,18 @@ pub fn discovery(status: u16, body: &[u8], mtls: bool) {
     }
 }
 
+/// An answer as the fuzzers feed it.
+pub struct Answer<'a> {
+    pub status: u16,
+    /// Lower-case names, trimmed values.
+    pub headers: Vec<(String, String)>,
+    pub body: &'a [u8],
+}
+
 /// An HTTP-like answer for the fuzzers, easy to write by hand in a seed: a status line of
 /// digits, `name: value` header lines, an empty line, then the body as bytes.
-pub fn split_answer(data: &[u8]) -> Option<(u16, Vec<(String, String)>, &[u8])> {
-    let head_end = data.windows(2).position(|w| w == b"\n\n");
-    let (head, body) = match head_end {
+pub fn split_answer(data: &[u8]) -> Option<Answer<'_>> {
+    let (head, body) = match data.windows(2).position(|w| w == b"\n\n") {
         Some(at) => (&data[..at], &data[at + 2..]),
         None => (data, &[][..]),
     };
@@ -182,5 +189,9 @@ pub fn split_answer(data: &[u8]) -> Option<(u16, Vec<(String, String)>, &[u8])> 
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Some((status, headers, body))
+    Some(Answer {
+        status,
+        headers,
+        body,
+    })
 }
