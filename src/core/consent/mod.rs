@@ -16,5 +16,5 @@ pub use pack::{
     Auto, Constraints, Field, Kind, Pack, ValueDesc, get_path, is_empty_value, set_path,
     toml_to_json,
 };
-pub use set::PackSet;
+pub use set::{PackSet, parse_pack};
 pub use value::{ConsentValues, DefaultError, FieldValue, MaterializeError, ValueError};

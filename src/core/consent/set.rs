@@ -24,7 +24,8 @@ pub struct PackSet {
     pub packs: Vec<Pack>,
 }
 
-fn parse_pack(text: &str, origin: Origin) -> Result<Pack, ConfigError> {
+/// One pack from its TOML text, checked; `origin` is where the text came from, for errors.
+pub fn parse_pack(text: &str, origin: Origin) -> Result<Pack, ConfigError> {
     let mut pack: Pack = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of_offset(text, s.start));
         ConfigError::new(

@@ -29,17 +29,31 @@ pub async fn discover(
         .send()
         .await
         .map_err(|e| classify(&e, &url))?;
-    let status = response.status();
+    let status = response.status().as_u16();
     let bytes = read_capped(response, &url).await?;
-    let doc: Value = serde_json::from_slice(&bytes)
+    read_discovery(&url, status, &bytes, mtls)
+}
+
+/// A discovery answer (the URL it came from, its status and body) read into the endpoints.
+/// Pure, so the fuzz targets and property tests reach it without a server.
+pub fn read_discovery(
+    url: &str,
+    status: u16,
+    bytes: &[u8],
+    mtls: bool,
+) -> Result<Discovery, NetworkError> {
+    let doc: Value = serde_json::from_slice(bytes)
         .ok()
-        .filter(|_| status.is_success())
+        .filter(|_| (200..300).contains(&status))
         .ok_or_else(|| {
+            // The reason phrase too ("404 Not Found"), as the status was shown before.
+            let status = reqwest::StatusCode::from_u16(status)
+                .map_or_else(|_| status.to_string(), |s| s.to_string());
             NetworkError::new(
                 NetworkErrorKind::Discovery,
                 format!(
                     "no discovery document at {} (status {status})",
-                    redact_url(&url)
+                    redact_url(url)
                 ),
                 "set par_endpoint, authorization_endpoint and token_endpoint in the profile",
             )

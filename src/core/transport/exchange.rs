@@ -233,6 +233,23 @@ fn outcome_of(status: u16, location: Option<&str>, body: &Body, received_at: Tim
     }
 }
 
+/// A PAR answer as it came off the wire (status, lower-case header names, body bytes) read
+/// into a model. Pure, so the fuzz targets and property tests reach it without a server.
+pub fn read_answer(
+    status: u16,
+    headers: &[(String, String)],
+    bytes: &[u8],
+    received_at: Timestamp,
+) -> (Body, Outcome) {
+    let body = Body::parse(bytes);
+    let location = headers
+        .iter()
+        .find(|(k, _)| k == "location")
+        .map(|(_, v)| v.as_str());
+    let outcome = outcome_of(status, location, &body, received_at);
+    (body, outcome)
+}
+
 /// POSTs the ticket's form to the PAR endpoint.
 pub async fn send(
     client: &reqwest::Client,
@@ -261,7 +278,7 @@ pub async fn send(
         .collect();
     let bytes = read_capped(response, par_endpoint).await?;
     let received_at = Timestamp::now();
-    let body = Body::parse(&bytes);
+    let (body, outcome) = read_answer(status, &headers, &bytes, received_at);
     let header = |name: &str| {
         headers
             .iter()
@@ -273,7 +290,7 @@ pub async fn send(
         .map(|z| z.timestamp());
     Ok(ParExchange {
         status,
-        outcome: outcome_of(status, header("location").as_deref(), &body, received_at),
+        outcome,
         echoed_interaction_id: header(INTERACTION_HEADER),
         headers,
         body,

@@ -9,7 +9,8 @@ mod exchange;
 pub use client::{
     BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, http_client, is_loopback_url,
 };
-pub use discovery::{Discovery, discover};
+pub use discovery::{Discovery, discover, read_discovery};
 pub use exchange::{
-    Body, Delivery, INTERACTION_HEADER, Outcome, ParExchange, authorize_url, deliver, send,
+    Body, Delivery, INTERACTION_HEADER, Outcome, ParExchange, authorize_url, deliver, read_answer,
+    send,
 };
