@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use jiff::Timestamp;
 
-use super::output::say;
+use super::output::{self, say};
 use super::render::{self, json_with_dates};
 use super::{BuildArgs, Failure, LintArgs, Outcome};
 use crate::core::consent::PackSet;
@@ -13,6 +13,7 @@ use crate::core::error::{ConfigError, Origin};
 use crate::core::jws::{self, DecodedJwt};
 use crate::core::lint::{self, Finding};
 use crate::core::paths;
+use crate::core::printable::redact_url;
 use crate::core::profile;
 use crate::core::request::{Overrides, ParTicket};
 use crate::core::session::{Built, Session};
@@ -37,10 +38,7 @@ pub fn build(args: &BuildArgs) -> Outcome {
     let Built { ticket, findings } = build_once(&session, now)?;
     if args.json {
         let report = BuildReport::new(&ticket, &findings);
-        say!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        output::json(&report);
         return Ok(ExitCode::SUCCESS);
     }
     say!("{}", human_build(&session, &ticket, &findings, now));
@@ -85,10 +83,10 @@ fn human_build(session: &Session, t: &ParTicket, findings: &[Finding], now: Time
     ));
     out.push(format!(
         "POST {}\nx-fapi-interaction-id: {}\n",
-        seed.endpoints
-            .par
-            .as_deref()
-            .unwrap_or("(no par_endpoint: read from discovery)"),
+        seed.endpoints.par.as_deref().map_or_else(
+            || "(no par_endpoint: read from discovery)".into(),
+            redact_url
+        ),
         t.interaction_id
     ));
     for (k, v) in &t.form {
@@ -146,10 +144,7 @@ pub fn lint(args: &LintArgs) -> Outcome {
         Some(request_arg) => lint_foreign(args, request_arg, &overrides, now)?,
     };
     if args.json {
-        say!(
-            "{}",
-            serde_json::to_string_pretty(&findings).unwrap_or_default()
-        );
+        output::json(&findings);
     } else {
         for note in &notes {
             say!("note: {note}");

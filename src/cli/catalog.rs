@@ -2,11 +2,12 @@
 
 use std::process::ExitCode;
 
-use super::output::say;
+use super::output::{self, say};
 use super::{Failure, Outcome};
 use crate::core::consent::{Field, Kind, Pack, PackSet};
 use crate::core::error::{ConfigError, Origin};
 use crate::core::paths;
+use crate::core::printable::{redact_url, redact_urls_in};
 use crate::core::profile::{self, ProfileSource};
 use crate::core::request::Overrides;
 
@@ -40,14 +41,17 @@ pub fn profiles_show(name: &str) -> Outcome {
     let loaded = profile::find_given_by(name, "profiles show")?;
     let packs = packs()?;
     say!("# {} ({})\n", loaded.name, loaded.source.describe());
-    say!("{}", loaded.text.trim_end());
+    say!("{}", redact_urls_in(loaded.text.trim_end()));
     let seed = loaded.seed(
         &packs,
         &Overrides::default(),
         &profile::default_embedded_base(),
     )?;
     say!("\n# Resolved");
-    say!("issuer                 {}", seed.endpoints.issuer);
+    say!(
+        "issuer                 {}",
+        redact_url(&seed.endpoints.issuer)
+    );
     for (label, value) in [
         ("par_endpoint", &seed.endpoints.par),
         ("authorization_endpoint", &seed.endpoints.authorization),
@@ -55,7 +59,9 @@ pub fn profiles_show(name: &str) -> Outcome {
     ] {
         say!(
             "{label:<22} {}",
-            value.as_deref().unwrap_or("(from discovery)")
+            value
+                .as_deref()
+                .map_or_else(|| "(from discovery)".into(), redact_url)
         );
     }
     say!(
@@ -109,7 +115,7 @@ pub fn packs_show(name: &str, json: bool) -> Outcome {
         ))
     })?;
     if json {
-        say!("{}", serde_json::to_string_pretty(pack).unwrap_or_default());
+        output::json(pack);
     } else {
         let text = describe_pack(pack);
         say!("{}", text.strip_suffix('\n').unwrap_or(&text));

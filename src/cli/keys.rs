@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::output::{complain, say};
+use super::output::{self, complain};
 use super::{Failure, JwksArgs, KeygenArgs, Outcome};
 use crate::core::error::{ConfigError, Origin};
 use crate::core::keys::{self, SigningKey};
@@ -12,10 +12,7 @@ use crate::core::profile;
 pub fn jwks(args: &JwksArgs) -> Outcome {
     let loaded = profile::find(&args.profile.profile)?;
     let key = loaded.signing_key(args.key.as_deref())?;
-    say!(
-        "{}",
-        serde_json::to_string_pretty(&key.public_jwks()).unwrap_or_default()
-    );
+    output::json(&key.public_jwks());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -65,9 +62,6 @@ pub fn keygen(args: &KeygenArgs) -> Outcome {
         path.display(),
         keys::alg_name(alg)
     );
-    say!(
-        "{}",
-        serde_json::to_string_pretty(&key.public_jwk()).unwrap_or_default()
-    );
+    output::json(&key.public_jwk());
     Ok(ExitCode::SUCCESS)
 }

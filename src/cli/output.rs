@@ -9,12 +9,23 @@ use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use crate::core::printable::printable;
+use crate::core::printable::{printable, printable_json};
 
 static FAILURE: Mutex<Option<std::io::Error>> = Mutex::new(None);
 
 /// Writes `text` and a newline to stdout, unless an earlier write failed.
 pub fn line(text: &str) {
+    write_stdout(&printable(text));
+}
+
+/// Writes `value` as pretty JSON (a `--json` answer): still valid JSON, every control and bidi
+/// character escaped the JSON way.
+pub fn json<T: serde::Serialize + ?Sized>(value: &T) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    write_stdout(&printable_json(&text));
+}
+
+fn write_stdout(text: &str) {
     let Ok(mut failure) = FAILURE.lock() else {
         return;
     };
@@ -23,7 +34,7 @@ pub fn line(text: &str) {
     }
     let mut stdout = std::io::stdout().lock();
     let written = stdout
-        .write_all(printable(text).as_bytes())
+        .write_all(text.as_bytes())
         .and_then(|()| stdout.write_all(b"\n"))
         .and_then(|()| stdout.flush());
     if let Err(e) = written {

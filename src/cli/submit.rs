@@ -6,13 +6,14 @@ use std::process::ExitCode;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::output::{complain, say};
+use super::output::{self, complain, say};
 use super::render;
 use super::{Failure, Outcome, SandboxArgs, SubmitArgs};
 use crate::core::consent::PackSet;
 use crate::core::error::{ConfigError, Origin};
 use crate::core::keys;
 use crate::core::paths;
+use crate::core::printable::printable_line;
 use crate::core::profile;
 use crate::core::request::Overrides;
 use crate::core::sandbox::{Config, Sandbox, TrustedClient};
@@ -66,7 +67,9 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
         Ok(delivery) => Ok(report(args.json, &session, &built, &delivery)),
         Err(network) => {
             if args.json {
-                say!("{}", serde_json::to_string_pretty(&json!({"error": "network", "kind": network.kind, "message": network.message, "hint": network.hint})).unwrap_or_default());
+                output::json(
+                    &json!({"error": "network", "kind": network.kind, "message": network.message, "hint": network.hint}),
+                );
             } else {
                 complain!("error: {}\n  hint: {}", network.message, network.hint);
             }
@@ -132,7 +135,7 @@ fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery)
         if let (Some(doc), Some(extra)) = (doc.as_object_mut(), extra.as_object()) {
             doc.extend(extra.clone());
         }
-        say!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        output::json(&doc);
         return code;
     }
     let mut out = vec![
@@ -161,7 +164,12 @@ fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery)
         exchange.status,
         exchange.elapsed.as_secs_f64() * 1000.0
     )));
-    out.extend(exchange.headers.iter().map(|(k, v)| format!("{k}: {v}")));
+    out.extend(
+        exchange
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{}: {}", printable_line(k), printable_line(v))),
+    );
     out.push(String::new());
     out.push(exchange.body.pretty());
     out.push(String::new());
@@ -172,7 +180,7 @@ fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery)
             expires_at,
         } => {
             out.push(render::title("Accepted"));
-            out.push(format!("request_uri   {request_uri}"));
+            out.push(format!("request_uri   {}", printable_line(request_uri)));
             out.push(format!(
                 "expires_in    {expires_in} s (at {})",
                 crate::core::time::rfc3339_seconds(*expires_at)
@@ -190,9 +198,12 @@ fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery)
             error_description,
             explanation,
         } => {
-            out.push(render::title(&format!("Refused: {error}")));
+            out.push(render::title(&format!(
+                "Refused: {}",
+                printable_line(error)
+            )));
             if let Some(d) = error_description {
-                out.push(format!("server says   {d}"));
+                out.push(format!("server says   {}", printable_line(d)));
             }
             out.push(format!("what it means {explanation}"));
         }

@@ -46,7 +46,28 @@ pub fn printable_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn needs_escape(c: char) -> bool {
+/// Serialized JSON made safe for a terminal while staying valid JSON: serde_json escapes only
+/// U+0000 to U+001F, so DEL, the C1 controls and bidi overrides would pass raw; they become
+/// `\u009b`-style escapes (all of them lie in the Basic Multilingual Plane, and outside strings
+/// JSON is plain ASCII, so the document parses to the same value).
+pub fn printable_json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(needs_escape) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if needs_escape(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether `c` would act on a terminal (a control character other than newline and tab) or
+/// make shown text read differently from what it is (a bidi control).
+pub fn needs_escape(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c)
 }
 
@@ -65,6 +86,35 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// `text` (a profile, a log line) with the credentials of every URL in it replaced by `***`.
+pub fn redact_urls_in(text: &str) -> Cow<'_, str> {
+    if !text.contains("://") || !text.contains('@') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let authority_end = after
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>') || c.is_whitespace()
+            })
+            .unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        match authority.rfind('@') {
+            Some(user_end) => {
+                out.push_str("***");
+                out.push_str(&authority[user_end..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[authority_end..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -88,6 +138,29 @@ mod tests {
             "a\\u{1b}]52;c;ZXZpbA==\\u{7}b\\u{1b}[2Jc\\u{9b}31md\\u{7f}e\\u{d}f"
         );
         assert!(!shown.chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn json_stays_valid_json_with_the_same_value() {
+        let value = serde_json::json!({"error_description": "a\u{9b}31m\u{7f}\u{202e}b\u{1b}c"});
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let shown = printable_json(&text);
+        assert!(!shown.chars().any(needs_escape), "{shown}");
+        let back: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(back, value);
+    }
+
+    #[test]
+    fn credentials_in_text_are_redacted() {
+        let text = "issuer = \"https://as.example\"\npar_endpoint = \"https://alice:pw@gw.example:8443/par\" # x@y\n";
+        assert_eq!(
+            redact_urls_in(text),
+            "issuer = \"https://as.example\"\npar_endpoint = \"https://***@gw.example:8443/par\" # x@y\n"
+        );
+        assert!(matches!(
+            redact_urls_in("mail me@example.com"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -215,10 +215,19 @@ pub const KEYMAP: &[Entry] = &[
 /// so ctrl-c quits rather than copying.
 pub fn action_for(event: &KeyEvent) -> Option<Action> {
     let control = event.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = event.modifiers.contains(KeyModifiers::ALT);
     let bindings = || KEYMAP.iter().flat_map(|e| e.bindings.iter());
+    if control {
+        // ctrl-s must not send a request to a real server because s does.
+        return bindings()
+            .find(|(chord, _)| chord.ctrl && chord.code == event.code)
+            .map(|(_, action)| *action);
+    }
+    if alt {
+        return None;
+    }
     bindings()
-        .find(|(chord, _)| chord.ctrl && control && chord.code == event.code)
-        .or_else(|| bindings().find(|(chord, _)| !chord.ctrl && chord.code == event.code))
+        .find(|(chord, _)| !chord.ctrl && chord.code == event.code)
         .map(|(_, action)| *action)
 }
 
@@ -249,5 +258,12 @@ mod tests {
         assert_eq!(action_for(&c), Some(Action::CopyRequestUri));
         let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
         assert_eq!(action_for(&x), None);
+        // A held ctrl or alt never turns into the plain key: ctrl-s does not submit.
+        for modifier in [KeyModifiers::CONTROL, KeyModifiers::ALT] {
+            let chord = KeyEvent::new(KeyCode::Char('s'), modifier);
+            assert_eq!(action_for(&chord), None, "{modifier:?}-s");
+        }
+        let shifted = KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT);
+        assert_eq!(action_for(&shifted), None);
     }
 }

@@ -26,6 +26,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::core::paths;
+use crate::core::printable::printable;
 use crate::core::printable::printable_line;
 use crate::core::profile::{self, ProfileSource};
 use crate::core::request::Overrides;
@@ -68,10 +69,17 @@ pub fn run(profile_name: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(run_async(profile_name, started)) {
+    let result = runtime.block_on(run_async(profile_name, started));
+    if let Some(panic) = BACKGROUND_PANIC.get() {
+        eprintln!(
+            "note: a background task failed (a bug: please report it): {}",
+            printable(panic)
+        );
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", printable(&message));
             ExitCode::from(2)
         }
     }
@@ -297,6 +305,8 @@ fn give_back_terminal() {
 /// message is readable and the shell usable afterwards. A panic in a background task leaves the
 /// terminal alone (the UI still runs on it) and prints nothing over the screen: the task's
 /// JoinHandle reports it as a failed request instead.
+static BACKGROUND_PANIC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 fn install_panic_hook() {
     let ui_thread = std::thread::current().id();
     let previous = std::panic::take_hook();
@@ -304,6 +314,9 @@ fn install_panic_hook() {
         if std::thread::current().id() == ui_thread {
             give_back_terminal();
             previous(info);
+        } else {
+            // Said once the terminal is the shell's again (see `run`): nothing is lost.
+            let _ = BACKGROUND_PANIC.set(info.to_string());
         }
     }));
 }
@@ -336,8 +349,8 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
     let mut ticker: Option<(Duration, tokio::time::Interval)> = None;
     loop {
         if let Err(e) = terminal.draw(|frame| hits = view::draw(frame, &app, theme)) {
-            app.quit = true;
-            app.notice = Some(e.to_string());
+            give_back_terminal();
+            return Err(format!("cannot draw on the terminal: {e}"));
         }
         first_frame.get_or_insert_with(|| started.elapsed());
         #[cfg(debug_assertions)]
@@ -361,7 +374,11 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
                     Some(m) => m,
                     None => continue,
                 },
-                _ => break,
+                Some(Err(e)) => {
+                    give_back_terminal();
+                    return Err(format!("cannot read the terminal: {e}"));
+                }
+                None => break,
             },
             Some(message) = rx.recv() => message,
             () = next_tick(&mut ticker) => Message::Tick,
@@ -370,6 +387,7 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
             .dispatch(message, &mut app, &mut terminal, &mut events)
             .await;
         if let Some(fatal) = shell.fatal.take() {
+            give_back_terminal();
             return Err(fatal);
         }
     }

@@ -194,10 +194,6 @@ pub fn lint_ticket(
     )
 }
 
-pub fn rule(id: &str) -> Option<&'static Rule> {
-    rules().find(|r| r.id == id)
-}
-
 /// "1 errors, 0 warnings, 2 info".
 pub fn summary(findings: &[Finding]) -> String {
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();

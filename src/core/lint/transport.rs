@@ -2,6 +2,7 @@
 
 use super::{Rule, Severity};
 use crate::core::oauth::OAuthError;
+use crate::core::printable::redact_url;
 
 fn is_https_or_loopback(url: &str) -> bool {
     url.starts_with("https://")
@@ -26,7 +27,7 @@ pub(super) static RULES: &[Rule] = &[Rule {
             if let Some(url) = url
                 && !is_https_or_loopback(url)
             {
-                plain.push(format!("{name} {url}"));
+                plain.push(format!("{name} {}", redact_url(url)));
             }
         }
         (!plain.is_empty()).then(|| {

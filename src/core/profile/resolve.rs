@@ -82,6 +82,13 @@ impl LoadedProfile {
                     ));
                 }
             };
+            if field == "issuer" && redact_url(v) != *v {
+                return Err(self.error(
+                    field,
+                    format!("\"{}\" carries a user or password", redact_url(v)),
+                    "the issuer is an identifier (RFC 8414 2): give it exactly as the server's discovery document says; credentials for a gateway belong in an endpoint URL",
+                ));
+            }
             // The redirect_uri may be an app's own scheme; the server's endpoints are HTTP.
             if field != "redirect_uri" && scheme != "https" && scheme != "http" {
                 return Err(self.error(

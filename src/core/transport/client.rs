@@ -141,7 +141,9 @@ pub fn http_client(
 }
 
 /// Names what failed: refused connection, DNS, which side's certificate, or a timeout.
-pub fn classify(e: &reqwest::Error, target: &str) -> NetworkError {
+pub fn classify(e: reqwest::Error, target: &str) -> NetworkError {
+    // reqwest's message ends with the URL, credentials and all: they must not be shown.
+    let e = &e.without_url();
     use NetworkErrorKind::*;
     let host = url::Url::parse(target)
         .ok()
@@ -260,7 +262,7 @@ pub(super) async fn read_capped(
         return Err(too_large());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e, target))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| classify(e, target))? {
         if body.len() + chunk.len() > BODY_CAP {
             return Err(too_large());
         }

@@ -28,7 +28,7 @@ pub async fn discover(
         .get(&url)
         .send()
         .await
-        .map_err(|e| classify(&e, &url))?;
+        .map_err(|e| classify(e, &url))?;
     let status = response.status().as_u16();
     let bytes = read_capped(response, &url).await?;
     read_discovery(&url, status, &bytes, mtls)

@@ -125,7 +125,11 @@ impl ParExchange {
             .as_deref()
             .unwrap_or("")
             .to_ascii_lowercase();
-        [
+        // Whole words: "exp" must not match "expected" or "unexpected".
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .collect();
+        const TIME_WORDS: [&str; 7] = [
             "exp",
             "nbf",
             "iat",
@@ -133,10 +137,8 @@ impl ParExchange {
             "future",
             "clock",
             "timestamp",
-            "too far",
-        ]
-        .iter()
-        .any(|w| text.contains(w))
+        ];
+        words.iter().any(|w| TIME_WORDS.contains(w)) || text.contains("too far")
     }
 }
 
@@ -264,7 +266,7 @@ pub async fn send(
         .form(&ticket.form)
         .send()
         .await
-        .map_err(|e| classify(&e, par_endpoint))?;
+        .map_err(|e| classify(e, par_endpoint))?;
     let status = response.status().as_u16();
     let headers: Vec<(String, String)> = response
         .headers()
@@ -534,5 +536,7 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("echoed x-fapi-interaction-id b"))
         );
+        let notes = exchange(400, "unexpected claim; expected aud", Some(behind), None).notes();
+        assert!(!notes.iter().any(|n| n.contains("clock")), "{notes:?}");
     }
 }

@@ -1,6 +1,7 @@
 //! The response pane: idle hint, spinner, network failure, or the server's answer with the
 //! request_uri countdown in big digits.
 
+use crate::core::printable::{printable, printable_line, redact_url};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 
@@ -46,8 +47,8 @@ pub(super) fn response_text(app: &App, theme: Theme) -> Text<'static> {
         .seed
         .endpoints
         .par
-        .clone()
-        .unwrap_or_else(|| "the PAR endpoint".into());
+        .as_deref()
+        .map_or_else(|| "the PAR endpoint".into(), redact_url);
     match &app.request {
         RequestState::Idle => Text::from(vec![
             Line::raw(format!("Press s to push this request to {par}.")),
@@ -89,12 +90,14 @@ pub(super) fn response_text(app: &App, theme: Theme) -> Text<'static> {
                 Outcome::Accepted { request_uri, .. } => {
                     let left = app.remaining().unwrap_or(0);
                     let colour = match left {
-                        0 => Color::Red,
-                        1..=10 => Color::Red,
+                        ..=10 => Color::Red,
                         11..=30 => Color::Yellow,
                         _ => Color::Green,
                     };
-                    lines.push(Line::raw(format!("request_uri {request_uri}")));
+                    lines.push(Line::raw(format!(
+                        "request_uri {}",
+                        printable_line(request_uri)
+                    )));
                     if left == 0 {
                         lines.push(Line::styled(
                             "EXPIRED: press r to push a fresh request",
@@ -119,30 +122,36 @@ pub(super) fn response_text(app: &App, theme: Theme) -> Text<'static> {
                     explanation,
                 } => {
                     lines.push(Line::styled(
-                        format!("Refused: {error}"),
+                        format!("Refused: {}", printable_line(error)),
                         theme.fg(Color::Red).add_modifier(Modifier::BOLD),
                     ));
                     if let Some(d) = error_description {
-                        lines.push(Line::raw(format!("server says: {d}")));
+                        lines.push(Line::raw(format!("server says: {}", printable_line(d))));
                     }
                     lines.push(Line::raw(format!("what it means: {explanation}")));
                 }
                 Outcome::Unexpected { explanation } => {
-                    lines.push(Line::styled(explanation.clone(), theme.fg(Color::Red)));
+                    lines.push(Line::styled(
+                        printable(explanation).into_owned(),
+                        theme.fg(Color::Red),
+                    ));
                 }
             }
             for note in x.notes() {
                 lines.push(Line::styled(format!("note: {note}"), theme.dim()));
             }
             lines.push(Line::raw(""));
-            lines.extend(
-                x.headers
-                    .iter()
-                    .map(|(k, v)| Line::styled(format!("{k}: {v}"), theme.dim())),
-            );
+            lines.extend(x.headers.iter().map(|(k, v)| {
+                Line::styled(
+                    format!("{}: {}", printable_line(k), printable_line(v)),
+                    theme.dim(),
+                )
+            }));
             match &x.body {
                 Body::Json(v) => lines.extend(json_text(&display::json_lines(v), theme)),
-                Body::Text(t) => lines.extend(t.lines().map(|l| Line::raw(l.to_owned()))),
+                Body::Text(t) => {
+                    lines.extend(t.lines().map(|l| Line::raw(printable(l).into_owned())));
+                }
             }
             Text::from(lines)
         }
