@@ -123,9 +123,16 @@ pub struct ParTicket {
 
 impl fmt::Debug for ParTicket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Claim names only: nonce, state and the PKCE challenge are what the flow checks later.
+        let names = |jwt: &DecodedJwt| -> Vec<String> {
+            jwt.claims
+                .as_object()
+                .map(|claims| claims.keys().cloned().collect())
+                .unwrap_or_default()
+        };
         f.debug_struct("ParTicket")
-            .field("request", &self.request)
-            .field("client_assertion", &self.client_assertion)
+            .field("request_claims", &names(&self.request))
+            .field("client_assertion_claims", &names(&self.client_assertion))
             .field("interaction_id", &self.interaction_id)
             .field("built_at", &self.built_at)
             .finish_non_exhaustive()
