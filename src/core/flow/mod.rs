@@ -2,6 +2,7 @@
 //! and the tokens kept per profile. Both stores hold secrets, so both write mode 0600 files
 //! named by a hash: a state or profile name from outside never becomes a path.
 
+pub mod callback;
 pub mod pending;
 pub mod store;
 
