@@ -55,8 +55,7 @@ fn store_dir(folder: &str) -> Result<PathBuf, StoreError> {
 }
 
 fn write_private<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
-    // Serializing our own types to a Vec cannot fail (string keys, no foreign Serialize).
-    let bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    let bytes = serde_json::to_vec_pretty(value).map_err(|e| StoreError::io(path)(e.into()))?;
     paths::write_atomic(path, &bytes, Existing::Replace, Readers::Owner)
         .map_err(StoreError::io(path))
 }

@@ -139,13 +139,13 @@ impl FlowStore {
         Ok(found.filter(|flow| flow.state == state))
     }
 
-    /// The flow, removed: a code is exchanged once, so its flow is used once.
+    /// The flow, removed: a code is exchanged once, so its flow is used once. Of two
+    /// processes taking the same flow, only the one whose removal succeeds gets it.
     pub fn take(&self, state: &str) -> Result<Option<PendingFlow>, StoreError> {
-        let found = self.find_by_state(state)?;
-        if found.is_some() {
-            remove(&hashed_path(&self.dir, state))?;
-        }
-        Ok(found)
+        let Some(found) = self.find_by_state(state)? else {
+            return Ok(None);
+        };
+        Ok(remove(&hashed_path(&self.dir, state))?.then_some(found))
     }
 
     /// Removes the flows past `usable_until`, and files that are no flow (left by another
