@@ -1,0 +1,224 @@
+//! The tokens of the latest flow per profile, kept in the data dir (`tokens/`, one 0600 file
+//! per profile) so `refresh` and resource calls work across commands. The only place tokens
+//! are written down.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{StoreError, hashed_path, json_files, read_json, remove, store_dir, write_private};
+
+/// What a token exchange (or refresh) left for a profile. The tokens are secrets: `Debug`
+/// shows only whether each is present (not even the redacted ends: Debug output reaches logs).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredTokens {
+    pub profile: String,
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    pub expires_at: Option<Timestamp>,
+    pub scope: Option<String>,
+    pub authorization_details: Option<Value>,
+    pub consent_id: Option<String>,
+}
+
+impl fmt::Debug for StoredTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredTokens")
+            .field("profile", &self.profile)
+            .field("access_token", &HIDDEN)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| HIDDEN),
+            )
+            .field("id_token", &self.id_token.as_ref().map(|_| HIDDEN))
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field("authorization_details", &self.authorization_details)
+            .field("consent_id", &self.consent_id)
+            .finish()
+    }
+}
+
+const HIDDEN: &str = "<hidden>";
+
+/// Tokens this short are shown by length only: four characters from each end would give away
+/// most of them.
+const SHORTEST_SHOWN: usize = 13;
+
+/// A token as it may be shown: the first and last 4 characters, or only its length when it
+/// is 12 characters or fewer.
+pub fn redacted(token: &str) -> String {
+    let chars: Vec<char> = token.chars().collect();
+    if chars.len() < SHORTEST_SHOWN {
+        return format!("<{} characters>", chars.len());
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// The token files in one folder, each named by the hash of its profile name.
+#[derive(Debug, Clone)]
+pub struct TokenStore {
+    dir: PathBuf,
+}
+
+impl TokenStore {
+    pub fn new(dir: impl Into<PathBuf>) -> TokenStore {
+        TokenStore { dir: dir.into() }
+    }
+
+    /// `tokens/` in the data dir.
+    pub fn in_data_dir() -> Result<TokenStore, StoreError> {
+        store_dir("tokens").map(TokenStore::new)
+    }
+
+    /// Replaces what the profile had: only the latest flow's tokens are kept.
+    pub fn save(&self, tokens: &StoredTokens) -> Result<(), StoreError> {
+        write_private(&hashed_path(&self.dir, &tokens.profile), tokens)
+    }
+
+    pub fn load(&self, profile: &str) -> Result<Option<StoredTokens>, StoreError> {
+        let found: Option<StoredTokens> = read_json(&hashed_path(&self.dir, profile))?;
+        Ok(found.filter(|tokens| tokens.profile == profile))
+    }
+
+    /// `false` when the profile had no tokens.
+    pub fn clear(&self, profile: &str) -> Result<bool, StoreError> {
+        remove(&hashed_path(&self.dir, profile))
+    }
+
+    /// Removes every profile's tokens; answers how many files went.
+    pub fn clear_all(&self) -> Result<usize, StoreError> {
+        let mut cleared = 0;
+        for path in json_files(&self.dir)? {
+            if remove(&path)? {
+                cleared += 1;
+            }
+        }
+        Ok(cleared)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tokens(profile: &str) -> StoredTokens {
+        StoredTokens {
+            profile: profile.into(),
+            access_token: "at-0123456789-secret-access".into(),
+            refresh_token: Some("rt-0123456789-secret-refresh".into()),
+            id_token: Some("eyJhbGciOiJQUzI1NiJ9.e30.sig-secret".into()),
+            expires_at: Some("2026-01-30T10:10:00Z".parse().unwrap()),
+            scope: Some("openid accounts".into()),
+            authorization_details: Some(json!([{"type": "t", "consent_id": "c-1"}])),
+            consent_id: Some("c-1".into()),
+        }
+    }
+
+    #[test]
+    fn tokens_round_trip_per_profile_and_the_latest_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path().join("tokens"));
+        assert_eq!(store.load("local").unwrap(), None);
+        store.save(&tokens("local")).unwrap();
+        store.save(&tokens("../other")).unwrap();
+        assert_eq!(store.load("local").unwrap(), Some(tokens("local")));
+        assert_eq!(store.load("../other").unwrap(), Some(tokens("../other")));
+
+        let mut newer = tokens("local");
+        newer.access_token = "at-newer-0123456789".into();
+        newer.refresh_token = None;
+        store.save(&newer).unwrap();
+        assert_eq!(store.load("local").unwrap(), Some(newer));
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tokens"))
+                .unwrap()
+                .count(),
+            2
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn token_files_are_0600_even_when_replaced() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path());
+        store.save(&tokens("local")).unwrap();
+        store.save(&tokens("local")).unwrap();
+        for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            let mode = entry.metadata().unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{:?}", entry.path());
+        }
+    }
+
+    #[test]
+    fn clear_removes_one_profile_and_clear_all_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path());
+        for profile in ["a", "b", "c"] {
+            store.save(&tokens(profile)).unwrap();
+        }
+        assert!(store.clear("a").unwrap());
+        assert!(!store.clear("a").unwrap());
+        assert_eq!(store.load("a").unwrap(), None);
+        assert_eq!(store.load("b").unwrap(), Some(tokens("b")));
+        assert_eq!(store.clear_all().unwrap(), 2);
+        assert_eq!(store.load("c").unwrap(), None);
+        assert_eq!(
+            TokenStore::new(dir.path().join("none"))
+                .clear_all()
+                .unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn redaction_shows_four_from_each_end_or_only_the_length() {
+        assert_eq!(redacted(""), "<0 characters>");
+        assert_eq!(redacted("abcdefghijkl"), "<12 characters>");
+        assert_eq!(redacted("abcdefghijklm"), "abcd…jklm");
+        assert_eq!(redacted("0123456789abcdefXYZW"), "0123…XYZW");
+        // Characters, not bytes: a multi-byte token is never cut inside a character.
+        assert_eq!(redacted("ééééxxxxxxxxxüüüü"), "éééé…üüüü");
+        assert_eq!(redacted("éééééééééééé"), "<12 characters>");
+    }
+
+    #[test]
+    fn debug_hides_every_token() {
+        let t = tokens("local");
+        let debug = format!("{t:?}");
+        for secret in [
+            &t.access_token,
+            t.refresh_token.as_ref().unwrap(),
+            t.id_token.as_ref().unwrap(),
+        ] {
+            assert!(!debug.contains(&secret[..4]), "{debug}");
+        }
+        assert!(debug.contains("c-1"));
+    }
+
+    #[test]
+    fn a_file_of_another_shape_is_named_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path());
+        store.save(&tokens("local")).unwrap();
+        let path = std::fs::read_dir(dir.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        std::fs::write(&path, b"{}").unwrap();
+        let err = store.load("local").unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("delete it"));
+    }
+}
