@@ -19,7 +19,7 @@ use crate::core::sandbox::{Config, Sandbox, TrustedClient};
 use crate::core::session::{Built, Session};
 use crate::core::transport::{self, ClientOptions, Delivery, Outcome as ParOutcome};
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

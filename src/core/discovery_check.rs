@@ -5,7 +5,7 @@
 
 use super::lint::{Finding, Severity};
 use super::request::ParSeed;
-use super::transport::DiscoveryDocument;
+use super::transport::{DiscoveryDocument, DiscoveryError};
 
 /// What a profile sends, as far as discovery can contradict it.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +48,17 @@ pub fn check(
     }
     findings.sort_by_key(|f| f.severity);
     findings
+}
+
+/// The finding for a server that answered, but without a discovery document (a network
+/// failure is the caller's to report: it is not the document's fault).
+pub fn unavailable(error: &DiscoveryError) -> Finding {
+    finding(
+        "discovery.no-document",
+        Severity::Error,
+        "RFC 8414 3; OpenID Connect Discovery 1.0 4",
+        format!("{error}; {}", error.hint()),
+    )
 }
 
 fn issuer_mismatch(asked: &str, doc: &DiscoveryDocument) -> Option<Finding> {
@@ -337,7 +348,8 @@ mod tests {
 
     #[test]
     fn each_disagreement_is_named() {
-        let cases: &[(&[(&str, Value)], &str, Severity)] = &[
+        type Case<'a> = (&'a [(&'a str, Value)], &'a str, Severity);
+        let cases: &[Case] = &[
             (
                 &[("pushed_authorization_request_endpoint", Value::Null)],
                 "discovery.par-endpoint-missing",
