@@ -8,10 +8,9 @@ use serde_json::{Map, Value, json};
 
 use super::output::{complain, say};
 use super::render;
-use super::submit::runtime;
+use super::submit::{build_now, runtime};
 use super::{DiscoverArgs, Failure, Outcome};
 use crate::core::discovery_check::{self, ProfileView};
-use crate::core::keys;
 use crate::core::lint::{self, Finding};
 use crate::core::printable::{printable_line, redact_url};
 use crate::core::request::Overrides;
@@ -59,13 +58,17 @@ async fn discover_async(args: &DiscoverArgs) -> Outcome {
     };
     let report = match transport::fetch_document(&client, &issuer).await {
         Ok(doc) => {
-            let alg = session.as_ref().map(|s| keys::alg_name(s.key().alg()));
+            let built = match &session {
+                Some(session) => Some(build_now(session)?),
+                None => None,
+            };
             let view = session
                 .as_ref()
-                .zip(alg.as_deref())
-                .map(|(s, alg)| ProfileView {
+                .zip(built.as_ref())
+                .map(|(s, built)| ProfileView {
                     seed: s.seed(),
-                    alg,
+                    ticket: &built.ticket,
+                    packs: s.packs(),
                     mtls: s.tls().identity_pem.is_some(),
                 });
             let findings = discovery_check::check(&issuer, &doc, view.as_ref());

@@ -1,18 +1,20 @@
 //! What a discovery document says against what the client asked for and what a profile will
-//! send: the issuer, PAR, PKCE and RFC 9207 support, then the profile's algs, consent type,
-//! scopes and endpoints. Findings share lint's shape (id, severity, message, reference) so both
-//! shells show them as they show lint.
+//! send: the issuer, PAR, PKCE and RFC 9207 support, then a build of the profile through lint's
+//! discovery rules (algs, client authentication, consent type, scopes) and the profile's
+//! endpoints. Findings share lint's shape (id, severity, message, reference).
 
-use super::lint::{Finding, Severity};
-use super::request::ParSeed;
+use super::consent::PackSet;
+use super::lint::{self, Finding, Severity};
+use super::request::{ParSeed, ParTicket};
 use super::transport::{DiscoveryDocument, DiscoveryError};
 
-/// What a profile sends, as far as discovery can contradict it.
+/// What a profile sends, as far as discovery can contradict it: its seed and a build of it
+/// (lint's discovery rules read the JWTs).
 #[derive(Debug, Clone, Copy)]
 pub struct ProfileView<'a> {
     pub seed: &'a ParSeed,
-    /// The JWS alg of the request object and the client assertion (one key signs both).
-    pub alg: &'a str,
+    pub ticket: &'a ParTicket,
+    pub packs: &'a PackSet,
     /// The profile has [tls]: the client must then use the mTLS endpoint aliases.
     pub mtls: bool,
 }
@@ -121,100 +123,24 @@ fn server_findings(doc: &DiscoveryDocument) -> Vec<Finding> {
 }
 
 fn profile_findings(doc: &DiscoveryDocument, profile: &ProfileView) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let alg = profile.alg;
-    let alg_fields = [
-        (
-            "request_object_signing_alg_values_supported",
-            "discovery.request-alg-unsupported",
-            "the request object",
-        ),
-        (
-            "token_endpoint_auth_signing_alg_values_supported",
-            "discovery.assertion-alg-unsupported",
-            "the client assertion",
-        ),
-    ];
-    for (field, id, what) in alg_fields {
-        if let Some(algs) = doc.list(field)
-            && !algs.contains(&alg)
-        {
-            out.push(finding(
-                id,
-                Severity::Error,
-                "RFC 8414 2; OpenID Connect Discovery 1.0 3",
-                format!(
-                    "the profile signs {what} with {alg}, but {field} is [{}]: the server will refuse it; sign with a listed alg (keygen --alg)",
-                    algs.join(", ")
-                ),
-            ));
-        }
-    }
-    if let Some(methods) = doc.list("token_endpoint_auth_methods_supported")
-        && !methods.contains(&"private_key_jwt")
+    let mut out = lint::against_discovery(profile.ticket, doc, profile.packs);
+    if doc
+        .fields
+        .get("authorization_details_types_supported")
+        .is_none()
     {
         out.push(finding(
-            "discovery.private-key-jwt-unsupported",
-            Severity::Error,
-            "RFC 8414 2; FAPI 2.0 Security Profile 5.3.3",
+            "discovery.authorization-details-unadvertised",
+            Severity::Warning,
+            "RFC 9396 10",
             format!(
-                "token_endpoint_auth_methods_supported is [{}], without private_key_jwt, the client authentication this tool sends",
-                methods.join(", ")
+                "no authorization_details_types_supported: the server may not support authorization_details at all, or may just not advertise {}",
+                profile.seed.pack.type_
             ),
         ));
     }
-    out.extend(consent_type(doc, profile.seed));
-    out.extend(unlisted_scopes(doc, profile.seed));
     out.extend(differing_endpoints(doc, profile));
     out
-}
-
-fn consent_type(doc: &DiscoveryDocument, seed: &ParSeed) -> Option<Finding> {
-    let wanted = seed.pack.type_.as_str();
-    let (severity, message) = match doc.list("authorization_details_types_supported") {
-        Some(types) if types.contains(&wanted) => return None,
-        Some(types) => (
-            Severity::Error,
-            format!(
-                "the consent type {wanted} is not in authorization_details_types_supported [{}]: the server answers invalid_authorization_details",
-                types.join(", ")
-            ),
-        ),
-        None => (
-            Severity::Warning,
-            format!(
-                "no authorization_details_types_supported: the server may not support authorization_details at all, or may just not advertise {wanted}"
-            ),
-        ),
-    };
-    Some(finding(
-        "discovery.consent-type-unlisted",
-        severity,
-        "RFC 9396 10",
-        message,
-    ))
-}
-
-/// A warning, not an error: RFC 8414 lets a server leave supported scopes unadvertised.
-fn unlisted_scopes(doc: &DiscoveryDocument, seed: &ParSeed) -> Option<Finding> {
-    let listed = doc.list("scopes_supported")?;
-    let unknown: Vec<&str> = seed
-        .scope
-        .split_whitespace()
-        .filter(|s| !listed.contains(s))
-        .collect();
-    (!unknown.is_empty()).then(|| {
-        finding(
-            "discovery.scope-unlisted",
-            Severity::Warning,
-            "RFC 8414 2",
-            format!(
-                "the profile asks for scope {} not in scopes_supported [{}]: the server may refuse it (invalid_scope) or drop it",
-                unknown.join(" "),
-                listed.join(", ")
-            ),
-        )
-    })
 }
 
 fn differing_endpoints(doc: &DiscoveryDocument, profile: &ProfileView) -> Vec<Finding> {
@@ -261,9 +187,12 @@ fn differing_endpoints(doc: &DiscoveryDocument, profile: &ProfileView) -> Vec<Fi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::consent::PackSet;
+    use crate::core::keys::SigningKey;
     use crate::core::profile;
-    use crate::core::request::Overrides;
+    use crate::core::request::{self, Overrides, tests::now};
+    use jsonwebtoken::Algorithm;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
     use serde_json::{Value, json};
 
     const ISSUER: &str = "https://as.example";
@@ -292,16 +221,21 @@ mod tests {
         })
     }
 
-    fn run(doc: Value, alg: &str, mtls: bool) -> Vec<(&'static str, Severity)> {
+    fn run(doc: Value, mtls: bool) -> Vec<(&'static str, Severity)> {
         let doc = DiscoveryDocument::parse(
             "https://as.example/.well-known/openid-configuration",
             doc.to_string().as_bytes(),
         )
         .unwrap();
         let seed = seed();
+        // ES256: a fast key; the document lists it.
+        let key = SigningKey::generate(Algorithm::ES256).unwrap().0;
+        let ticket = request::build(&seed, &key, now(), &mut StdRng::seed_from_u64(7)).unwrap();
+        let packs = PackSet::builtin();
         let view = ProfileView {
             seed: &seed,
-            alg,
+            ticket: &ticket,
+            packs: &packs,
             mtls,
         };
         check(ISSUER, &doc, Some(&view))
@@ -324,7 +258,7 @@ mod tests {
 
     #[test]
     fn an_agreeing_document_has_no_findings() {
-        assert_eq!(run(good(), "PS256", false), vec![]);
+        assert_eq!(run(good(), false), vec![]);
     }
 
     #[test]
@@ -334,15 +268,10 @@ mod tests {
                 ("issuer", json!("https://evil.example")),
                 ("scopes_supported", json!([])),
             ]),
-            "PS256",
             false,
         );
         assert_eq!(found, vec![("discovery.issuer-mismatch", Severity::Error)]);
-        let slash = run(
-            with(&[("issuer", json!("https://as.example/"))]),
-            "PS256",
-            false,
-        );
+        let slash = run(with(&[("issuer", json!("https://as.example/"))]), false);
         assert_eq!(slash, vec![("discovery.issuer-mismatch", Severity::Error)]);
     }
 
@@ -376,7 +305,7 @@ mod tests {
             (
                 &[(
                     "request_object_signing_alg_values_supported",
-                    json!(["ES256"]),
+                    json!(["PS256"]),
                 )],
                 "discovery.request-alg-unsupported",
                 Severity::Error,
@@ -384,7 +313,7 @@ mod tests {
             (
                 &[(
                     "token_endpoint_auth_signing_alg_values_supported",
-                    json!(["ES256"]),
+                    json!(["PS256"]),
                 )],
                 "discovery.assertion-alg-unsupported",
                 Severity::Error,
@@ -404,7 +333,7 @@ mod tests {
             ),
             (
                 &[("authorization_details_types_supported", Value::Null)],
-                "discovery.consent-type-unlisted",
+                "discovery.authorization-details-unadvertised",
                 Severity::Warning,
             ),
             (
@@ -420,7 +349,7 @@ mod tests {
         ];
         for (changes, id, severity) in cases {
             assert_eq!(
-                run(with(changes), "PS256", false),
+                run(with(changes), false),
                 vec![(*id, *severity)],
                 "{changes:?}"
             );
@@ -429,7 +358,7 @@ mod tests {
 
     #[test]
     fn with_tls_the_mtls_alias_is_the_endpoint_to_use() {
-        let found = run(good(), "PS256", true);
+        let found = run(good(), true);
         assert_eq!(
             found,
             vec![("discovery.endpoint-differs", Severity::Warning)]
