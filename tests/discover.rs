@@ -248,11 +248,15 @@ fn no_document_is_a_finding_and_a_dead_server_a_network_error() {
 }
 
 #[test]
-fn server_strings_are_shown_not_obeyed() {
+fn the_human_text_groups_the_fields_and_shows_server_strings_without_obeying_them() {
     let env = TestEnv::new();
     let server = DocServer::json(|issuer| {
         let mut doc = agreeing(issuer);
         doc["scopes_supported"] = json!(["openid", "accounts", "profile", "\u{1b}]0;pwned\u{7}"]);
+        doc["mtls_endpoint_aliases"] = json!({
+            "pushed_authorization_request_endpoint": "https://mtls.as.example/par",
+            "token_endpoint": "https://mtls.as.example/token",
+        });
         doc
     });
     let out = env.run(&["discover", &server.issuer]);
@@ -263,6 +267,15 @@ fn server_strings_are_shown_not_obeyed() {
         "{text:?}"
     );
     assert!(text.contains("\\u{1b}]0;pwned"), "{text}");
+    for part in [
+        format!("  issuer            {}", server.issuer),
+        "  mTLS PAR          https://mtls.as.example/par".into(),
+        "  mTLS token        https://mtls.as.example/token".into(),
+        "  cert-bound        (not stated)".into(),
+        "Findings, the server (give --profile P to check a profile against it): 0 errors".into(),
+    ] {
+        assert!(text.contains(&part), "{part:?} not in {text}");
+    }
 }
 
 // ---- oidc-provider ---------------------------------------------------------------------------

@@ -211,7 +211,10 @@ impl Report {
     fn human(&self, url: &str, profile: Option<&str>) -> String {
         let mut out = vec![format!("Discovery  {}", redact_url(url))];
         if let Some(doc) = &self.doc {
-            out.push(format!("  issuer   {}", shown(doc.fields.get("issuer"))));
+            out.push(format!(
+                "  issuer            {}",
+                shown(doc.fields.get("issuer"))
+            ));
             for (title, rows) in GROUPS {
                 out.push(render::title(title));
                 for (label, field) in *rows {
@@ -253,11 +256,11 @@ fn mtls_rows(doc: &DiscoveryDocument) -> Vec<String> {
     aliases
         .iter()
         .map(|(name, url)| {
-            format!(
-                "  mTLS {:<12} {}",
-                printable_line(name.trim_end_matches("_endpoint")),
-                shown(Some(url))
-            )
+            let short = match name.as_str() {
+                "pushed_authorization_request_endpoint" => "PAR",
+                other => other.trim_end_matches("_endpoint"),
+            };
+            format!("  mTLS {:<12} {}", printable_line(short), shown(Some(url)))
         })
         .collect()
 }
