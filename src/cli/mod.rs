@@ -3,6 +3,7 @@
 
 mod build;
 mod catalog;
+mod discover;
 mod keys;
 mod output;
 mod render;
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::core::error::ConfigError;
 use crate::core::request::Overrides;
@@ -45,6 +46,8 @@ enum Command {
     Lint(LintArgs),
     /// Send the PAR and show the answer (exit 1 refused, 3 network/TLS problem)
     Submit(SubmitArgs),
+    /// Read the server's discovery document; with a profile, where they disagree (exit 1 on an error)
+    Discover(DiscoverArgs),
     /// Run the embedded sandbox authorization server in the foreground
     #[command(alias = "local-as")]
     Sandbox(SandboxArgs),
@@ -187,6 +190,28 @@ struct SubmitArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["issuer", "profile"])))]
+struct DiscoverArgs {
+    /// The issuer identifier (https://...): ISSUER/.well-known/openid-configuration is read
+    issuer: Option<String>,
+    /// Check this profile against its server's document (an embedded profile: its sandbox)
+    #[arg(long, short)]
+    profile: Option<String>,
+    /// One JSON object: the document's fields this flow uses, discovery_url, profile, findings
+    #[arg(long)]
+    json: bool,
+    /// Do not verify the server's TLS certificate (test servers only)
+    #[arg(long)]
+    insecure: bool,
+    /// Seconds to wait for the whole exchange (more than 0, at most 3600)
+    #[arg(long, default_value = "30", value_name = "SECONDS", value_parser = parse_wait)]
+    timeout: Duration,
+    /// Seconds to wait for the connection (more than 0, at most 3600)
+    #[arg(long, default_value = "10", value_name = "SECONDS", value_parser = parse_wait)]
+    connect_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
 struct SandboxArgs {
     /// Port on 127.0.0.1 (0: any free port)
     #[arg(long, default_value_t = crate::core::profile::DEFAULT_EMBEDDED_PORT)]
@@ -278,6 +303,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Build(args)) => build::build(&args),
         Some(Command::Lint(args)) => build::lint(&args),
         Some(Command::Submit(args)) => submit::submit(&args),
+        Some(Command::Discover(args)) => discover::discover(&args),
         Some(Command::Sandbox(args)) => submit::sandbox(&args),
         Some(Command::Jwks(args)) => keys::jwks(&args),
         Some(Command::Keygen(args)) => keys::keygen(&args),

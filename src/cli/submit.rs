@@ -20,7 +20,7 @@ use crate::core::sandbox::{Config, Sandbox, TrustedClient};
 use crate::core::session::{Built, Session};
 use crate::core::transport::{self, ClientOptions, Delivery, Outcome as ParOutcome};
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -53,16 +53,7 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
             "warning: --insecure: the server's TLS certificate is NOT verified; use this only with a test server you trust"
         );
     }
-    let built = session
-        .build(&[], Timestamp::now(), &mut rand::rng())
-        .map_err(|e| {
-            Failure::Config(ConfigError::new(
-                session.profile().origin_of("consent"),
-                "",
-                e.to_string(),
-                "check the profile's values",
-            ))
-        })?;
+    let built = build_now(&session)?;
     match session.deliver(&built.ticket, &options).await {
         Ok(delivery) => Ok(report(args.json, &session, &built, &delivery)),
         Err(network) => {
@@ -76,6 +67,20 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
             Ok(ExitCode::from(3))
         }
     }
+}
+
+/// The profile built as it stands, now; a value it refuses is a local problem.
+pub(super) fn build_now(session: &Session) -> Result<Built, Failure> {
+    session
+        .build(&[], Timestamp::now(), &mut rand::rng())
+        .map_err(|e| {
+            Failure::Config(ConfigError::new(
+                session.profile().origin_of("consent"),
+                "",
+                e.to_string(),
+                "check the profile's values",
+            ))
+        })
 }
 
 fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery) -> ExitCode {

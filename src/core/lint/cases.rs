@@ -13,6 +13,7 @@ use crate::core::keys::{KeyFacts, SigningKey};
 use crate::core::request::build;
 pub(crate) use crate::core::request::tests::now;
 use crate::core::request::tests::seed;
+use crate::core::transport::DiscoveryDocument;
 
 pub struct Case {
     pub request: DecodedJwt,
@@ -24,6 +25,7 @@ pub struct Case {
     pub token: String,
     pub deployment: String,
     pub packs: PackSet,
+    pub discovery: Option<DiscoveryDocument>,
 }
 
 impl Case {
@@ -41,6 +43,7 @@ impl Case {
             token: seed.endpoints.token.clone().unwrap(),
             deployment: seed.pack.id.clone(),
             packs: PackSet::builtin(),
+            discovery: None,
         }
     }
 
@@ -69,6 +72,7 @@ impl Case {
             packs: &self.packs,
             key: Some(&self.facts),
             deployment: deployment.as_ref(),
+            discovery: self.discovery.as_ref(),
         };
         lint(
             &Subject {

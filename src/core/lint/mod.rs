@@ -14,6 +14,7 @@ mod authorization_details;
 #[cfg(test)]
 mod cases;
 mod claims;
+mod discovery;
 mod openid;
 mod pkce;
 mod signing;
@@ -29,6 +30,7 @@ use super::jws::DecodedJwt;
 use super::keys::{KeyFacts, SigningKey};
 use super::oauth::OAuthError;
 use super::request::{ParSeed, ParTicket};
+use super::transport::DiscoveryDocument;
 
 pub use super::keys::FAPI_ALGS;
 pub use assertion::ASSERTION_MAX_AHEAD;
@@ -48,6 +50,7 @@ static REGISTRY: &[&[Rule]] = &[
     signing::KEY_SIZE,
     authorization_details::RULES,
     transport::RULES,
+    discovery::RULES,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -101,6 +104,8 @@ pub struct Context<'a> {
     pub key: Option<&'a KeyFacts>,
     /// The deployment's pack (its constraints apply even before the item's type is read).
     pub deployment: Option<&'a Pack>,
+    /// The server's discovery document, when one is at hand: what it says it accepts.
+    pub discovery: Option<&'a DiscoveryDocument>,
 }
 
 impl<'a> Context<'a> {
@@ -116,6 +121,7 @@ impl<'a> Context<'a> {
             packs,
             key: None,
             deployment: None,
+            discovery: None,
         }
     }
 
@@ -194,6 +200,28 @@ pub fn lint_ticket(
     )
 }
 
+/// Only the rules that read the discovery document: what a server would refuse of this build
+/// by what it advertises.
+pub fn against_discovery(
+    ticket: &ParTicket,
+    doc: &DiscoveryDocument,
+    packs: &PackSet,
+) -> Vec<Finding> {
+    let ctx = Context {
+        discovery: Some(doc),
+        ..Context::bare(packs, ticket.built_at)
+    };
+    let subject = Subject {
+        request: &ticket.request,
+        assertion: Some(&ticket.client_assertion),
+        form_client_id: ticket.form_value("client_id"),
+    };
+    discovery::RULES
+        .iter()
+        .filter_map(|rule| (rule.check)(&subject, &ctx).map(|m| rule.finding(m)))
+        .collect()
+}
+
 /// "1 errors, 0 warnings, 2 info".
 pub fn summary(findings: &[Finding]) -> String {
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
@@ -261,7 +289,7 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), count, "duplicate rule ids");
-        assert_eq!(count, 47);
+        assert_eq!(count, 52);
         assert!(rules().all(|r| !r.reference.is_empty()));
     }
 

@@ -9,7 +9,10 @@ mod exchange;
 pub use client::{
     BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, http_client, is_loopback_url,
 };
-pub use discovery::{Discovery, discover, read_discovery};
+pub use discovery::{
+    Discovery, DiscoveryDocument, DiscoveryError, FLOW_FIELDS, discover, discovery_url,
+    fetch_document, read_discovery, read_document,
+};
 pub use exchange::{
     Body, Delivery, INTERACTION_HEADER, Outcome, ParExchange, authorize_url, deliver, read_answer,
     send,
