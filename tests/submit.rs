@@ -251,7 +251,7 @@ fn local_as_in_the_foreground_serves_par_discovery_and_a_one_time_authorize() {
 }
 
 #[test]
-fn sandbox_is_the_command_and_advertises_no_token_endpoint() {
+fn sandbox_is_the_command_and_advertises_the_whole_flow() {
     let env = TestEnv::new();
     let (_server, issuer) = start_sandbox(&env, "sandbox", &["--port", "0"]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -267,7 +267,20 @@ fn sandbox_is_the_command_and_advertises_no_token_endpoint() {
         discovery["pushed_authorization_request_endpoint"],
         format!("{issuer}/par")
     );
-    assert!(discovery.get("token_endpoint").is_none(), "{discovery}");
+    assert_eq!(discovery["token_endpoint"], format!("{issuer}/token"));
+    assert_eq!(discovery["userinfo_endpoint"], format!("{issuer}/userinfo"));
+    assert_eq!(
+        discovery["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        serde_json::json!(["PS256"])
+    );
+    assert_eq!(
+        discovery["authorization_response_iss_parameter_supported"],
+        true
+    );
     let profile = remote_profile(&env, &issuer, "");
     let out = env.run(&["submit", "--profile", &profile, "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
