@@ -286,3 +286,99 @@ fn in_words(field: &Field, value: &Value) -> String {
         other => describe(other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::consent::PackSet;
+    use crate::core::jws::DecodedJwt;
+    use crate::core::keys::SigningKey;
+    use crate::core::sandbox::{Config, TrustedClient};
+    use jsonwebtoken::Algorithm;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use serde_json::json;
+
+    const NOW: i64 = 1_769_767_200;
+
+    fn state() -> AppState {
+        let key = SigningKey::generate(Algorithm::ES256).unwrap().0;
+        let client = TrustedClient {
+            client_id: "c<1>".into(),
+            redirect_uris: vec!["https://tpp.example/cb?x=1".into()],
+            key: key.facts(),
+        };
+        AppState::new(
+            Config::new(client, PackSet::builtin()),
+            "http://127.0.0.1:9126".into(),
+        )
+    }
+
+    fn asked(details: serde_json::Value) -> Asked {
+        Asked::of(&DecodedJwt {
+            header: json!({}),
+            claims: json!({"redirect_uri": "https://tpp.example/cb?x=1", "state": "s-1",
+                "code_challenge": "cc", "scope": "openid accounts",
+                "authorization_details": details}),
+            compact: String::new(),
+        })
+    }
+
+    #[test]
+    fn the_page_says_what_is_asked_in_the_packs_words_and_escapes_the_clients_text() {
+        let state = state();
+        let details = json!([
+            {"type": "urn:openfinance-ml:account-access-consent:v1.2",
+             "consent": {"dp_id": "<script>x</script>", "permissions": ["read_balances"]}},
+            {"type": "urn:unknown\"><b>", "x": 1},
+        ]);
+        let page = consent_page(&state, "urn:r", "i-1", &asked(details));
+        assert!(page.contains("read_balances: Account balances"), "{page}");
+        assert!(page.contains("&lt;script&gt;x&lt;/script&gt;"), "{page}");
+        assert!(page.contains("c&lt;1&gt;"), "{page}");
+        assert!(
+            !page.contains("<script>") && !page.contains("\"><b>"),
+            "{page}"
+        );
+        assert!(page.contains("name=\"interaction\" value=\"i-1\""));
+        assert!(page.contains("value=\"approve\"") && page.contains("value=\"deny\""));
+    }
+
+    #[test]
+    fn the_callback_keeps_the_redirect_uris_query_and_adds_code_state_and_iss() {
+        let state = state();
+        let pushed = Pushed {
+            client_id: "c<1>".into(),
+            stage: Stage::Decided,
+            asked: asked(json!([])),
+        };
+        let now = Timestamp::from_second(NOW).unwrap();
+        let mut rng = StdRng::seed_from_u64(3);
+        let approved = redirect(&state, &pushed, Decision::Approve, now, &mut rng);
+        assert_eq!(approved.status(), StatusCode::SEE_OTHER);
+        let location = url::Url::parse(approved.headers()["location"].to_str().unwrap()).unwrap();
+        let params: Vec<(String, String)> = location.query_pairs().into_owned().collect();
+        let names: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["x", "code", "state", "iss"]);
+        assert_eq!(params[3].1, "http://127.0.0.1:9126");
+        let code = &params[1].1;
+        let mut codes = state.codes.lock().unwrap();
+        let issued = codes.get_mut(code, NOW + CODE_LIFETIME).expect("stored");
+        assert_eq!(issued.code_challenge, "cc");
+        assert!(codes.get_mut(code, NOW + CODE_LIFETIME + 1).is_none());
+        drop(codes);
+
+        let denied = redirect(&state, &pushed, Decision::Deny, now, &mut rng);
+        let location = denied.headers()["location"].to_str().unwrap();
+        assert!(location.contains("error=access_denied"), "{location}");
+        assert!(!location.contains("code="), "{location}");
+    }
+
+    #[test]
+    fn only_approve_and_deny_are_decisions() {
+        assert_eq!(Decision::parse("approve"), Ok(Decision::Approve));
+        assert_eq!(Decision::parse("deny"), Ok(Decision::Deny));
+        let refusal = Decision::parse("yes").unwrap_err();
+        assert_eq!(refusal.error, OAuthError::InvalidRequest);
+    }
+}

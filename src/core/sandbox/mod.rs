@@ -84,8 +84,9 @@ struct AppState {
     codes: Mutex<Codes>,
     access_tokens: Mutex<Tokens>,
     refresh_tokens: Mutex<Tokens>,
-    /// The sandbox's own ID token key. Made off the request path (an RSA key takes tens of
-    /// milliseconds): `start` begins it in the background, the first user waits for it.
+    /// The sandbox's own ID token key, made on first use (/jwks or /token): an RSA key takes
+    /// about 100 ms, which every `submit` to the embedded server would otherwise pay, even
+    /// at exit (the runtime waits for a background key generation to finish).
     server_key: OnceLock<Result<SigningKey, KeyError>>,
 }
 
@@ -127,10 +128,6 @@ impl Sandbox {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let issuer = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
         let state = Arc::new(AppState::new(config, issuer.clone()));
-        let keygen = Arc::clone(&state);
-        tokio::task::spawn_blocking(move || {
-            let _ = keygen.server_key();
-        });
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, routes::router(state))
