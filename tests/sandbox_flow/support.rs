@@ -8,12 +8,14 @@ use consent_explorer::core::keys::{SigningKey, alg_name};
 use consent_explorer::core::profile;
 use consent_explorer::core::request::{self, Endpoints, Overrides, ParSeed, ParTicket};
 use consent_explorer::core::sandbox::{Config, Sandbox, TrustedClient};
+use consent_explorer::core::transport::INTERACTION_HEADER;
 use jsonwebtoken::Algorithm;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 use url::Url;
 
 pub const FORM: &str = "application/x-www-form-urlencoded";
+const INTERACTION_ID: &str = "0b7c4a55-6a2f-4d4e-9d55-2d5f2f1e8a11";
 
 /// A client of an issuer: its key and the profile it builds from.
 pub struct Client {
@@ -151,6 +153,7 @@ impl Client {
             .http
             .post(format!("{}/token", self.issuer))
             .header(CONTENT_TYPE, FORM)
+            .header(INTERACTION_HEADER, INTERACTION_ID)
             .body(body)
             .send()
             .await
@@ -159,6 +162,11 @@ impl Client {
             answer.headers()["cache-control"],
             "no-store",
             "token answers are never cached"
+        );
+        assert_eq!(
+            answer.headers()[INTERACTION_HEADER],
+            INTERACTION_ID,
+            "echoed"
         );
         (answer.status().as_u16(), answer.json().await.unwrap())
     }

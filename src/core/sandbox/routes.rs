@@ -44,14 +44,22 @@ pub(super) fn oauth_error(refusal: Refusal) -> Response {
     no_store((status, axum::Json(body)).into_response())
 }
 
-async fn par(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+/// Answers with the client's x-fapi-interaction-id, or a fresh one (FAPI 2.0 headers).
+pub(super) fn with_interaction_id(headers: &HeaderMap, mut response: Response) -> Response {
     let interaction_id = headers
         .get(INTERACTION_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    if let Ok(value) = HeaderValue::from_str(&interaction_id) {
+        response.headers_mut().insert(INTERACTION_HEADER, value);
+    }
+    response
+}
+
+async fn par(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let now = Timestamp::now();
-    let mut response = match verify_par(&state, &headers, &body, now) {
+    let response = match verify_par(&state, &headers, &body, now) {
         Ok(verified) => {
             let request_uri = format!("urn:ietf:params:oauth:request_uri:{}", uuid::Uuid::new_v4());
             let lifetime = state.config.request_uri_lifetime;
@@ -76,10 +84,7 @@ async fn par(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
         }
         Err(refusal) => oauth_error(refusal),
     };
-    if let Ok(value) = HeaderValue::from_str(&interaction_id) {
-        response.headers_mut().insert(INTERACTION_HEADER, value);
-    }
-    response
+    with_interaction_id(&headers, response)
 }
 
 async fn discovery(State(state): State<Arc<AppState>>) -> Response {

@@ -15,7 +15,7 @@ use rand::RngCore;
 use serde_json::{Map, Value, json};
 
 use super::grant::{Grant, TEST_USER, random_secret, test_user_claim};
-use super::routes::{no_store, oauth_error};
+use super::routes::{no_store, oauth_error, with_interaction_id};
 use super::verify::{Form, Refusal, authenticate_client, read_form};
 use super::{ACCESS_TOKEN_LIFETIME, AppState, REFRESH_TOKEN_LIFETIME};
 use crate::core::jws;
@@ -28,10 +28,11 @@ pub(super) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match exchange(&state, &headers, &body, Timestamp::now(), &mut rand::rng()) {
+    let response = match exchange(&state, &headers, &body, Timestamp::now(), &mut rand::rng()) {
         Ok(answer) => no_store(axum::Json(answer).into_response()),
         Err(refusal) => oauth_error(refusal),
-    }
+    };
+    with_interaction_id(&headers, response)
 }
 
 fn exchange(
