@@ -2,12 +2,15 @@
 //! core API: replayed jti, one-time request_uri, 200 vs 201.
 
 mod common;
+#[path = "sandbox_flow/support.rs"]
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
 use common::{TestEnv, stderr, stdout};
 use consent_explorer::core::consent::PackSet;
+use consent_explorer::core::jws;
 use consent_explorer::core::keys::SigningKey;
 use consent_explorer::core::profile::{self};
 use consent_explorer::core::request;
@@ -251,7 +254,7 @@ fn local_as_in_the_foreground_serves_par_discovery_and_a_one_time_authorize() {
 }
 
 #[test]
-fn sandbox_is_the_command_and_advertises_no_token_endpoint() {
+fn sandbox_is_the_command_and_advertises_the_whole_flow() {
     let env = TestEnv::new();
     let (_server, issuer) = start_sandbox(&env, "sandbox", &["--port", "0"]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -267,10 +270,89 @@ fn sandbox_is_the_command_and_advertises_no_token_endpoint() {
         discovery["pushed_authorization_request_endpoint"],
         format!("{issuer}/par")
     );
-    assert!(discovery.get("token_endpoint").is_none(), "{discovery}");
+    assert_eq!(discovery["token_endpoint"], format!("{issuer}/token"));
+    assert_eq!(discovery["userinfo_endpoint"], format!("{issuer}/userinfo"));
+    assert_eq!(
+        discovery["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        serde_json::json!(["PS256"])
+    );
+    assert_eq!(
+        discovery["authorization_response_iss_parameter_supported"],
+        true
+    );
     let profile = remote_profile(&env, &issuer, "");
     let out = env.run(&["submit", "--profile", &profile, "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+/// The `sandbox` command completes the loop for a script: `submit`, the authorize URL with
+/// `auto=approve`, the callback, the token exchange, the ID token checked against /jwks.
+#[test]
+fn the_sandbox_command_completes_the_loop_headless() {
+    let env = TestEnv::new();
+    let key_path = env.keygen("PS256", "client.pem");
+    let local = std::fs::read_to_string(common::repo_path("profiles/local.toml"))
+        .unwrap()
+        .replace(
+            "key = \"demo\"",
+            &format!("key = \"{}\"", key_path.display()),
+        );
+    let trusted = env.write("trusted.toml", &local);
+    let (_server, issuer) = start_sandbox(
+        &env,
+        "sandbox",
+        &["--port", "0", "--trust", trusted.to_str().unwrap()],
+    );
+    env.write(
+        "trusted.toml",
+        &local.replace("target = \"embedded\"", &format!("issuer = \"{issuer}\"")),
+    );
+    let submitted = env.json(&["submit", "--profile", trusted.to_str().unwrap(), "--json"]);
+    let authorize_url = submitted["authorize_url"].as_str().unwrap().to_owned();
+    let verifier = submitted["code_verifier"].as_str().unwrap().to_owned();
+
+    let pem = std::fs::read(&key_path).unwrap();
+    let key = SigningKey::from_material(&pem, Algorithm::PS256, None).unwrap();
+    let client = support::Client::new(&issuer, key, support::local_seed());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let approved = client
+            .http
+            .get(format!("{authorize_url}&auto=approve"))
+            .send()
+            .await
+            .unwrap();
+        let back = support::callback(approved);
+        assert!(
+            back.as_str().starts_with("http://127.0.0.1:8080/callback?"),
+            "{back}"
+        );
+        assert_eq!(
+            support::param(&back, "iss").as_deref(),
+            Some(issuer.as_str())
+        );
+        assert!(support::param(&back, "state").is_some_and(|s| s.len() >= 16));
+        let code = support::param(&back, "code").unwrap();
+        let (status, tokens) = client
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://127.0.0.1:8080/callback"),
+                ("code_verifier", &verifier),
+            ])
+            .await;
+        assert_eq!(status, 200, "{tokens}");
+        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(client.jwks().await).unwrap();
+        let id_token = jws::decode(tokens["id_token"].as_str().unwrap()).unwrap();
+        let jwk = jwks.find(id_token.kid().unwrap()).unwrap();
+        assert_eq!(id_token.verify(jwk), Ok(true));
+        assert_eq!(id_token.claims["iss"], issuer.as_str());
+        assert_eq!(id_token.claims["aud"], "consent-explorer-demo");
+    });
 }
 
 fn seed() -> consent_explorer::core::request::ParSeed {

@@ -18,6 +18,8 @@ pub enum OAuthError {
     InvalidRedirectUri,
     InvalidAuthorizationDetails,
     AccessDenied,
+    UnsupportedGrantType,
+    InvalidToken,
     ServerError,
     TemporarilyUnavailable,
 }
@@ -27,7 +29,7 @@ use OAuthError::*;
 /// One row per code: the code on the wire, the status a token or PAR endpoint answers with
 /// (RFC 6749 5.2: 401 when client authentication failed, 400 for the other request errors),
 /// and what it usually means.
-const TABLE: [(OAuthError, &str, u16, &str); 12] = [
+const TABLE: [(OAuthError, &str, u16, &str); 14] = [
     (
         InvalidRequest,
         "invalid_request",
@@ -87,6 +89,18 @@ const TABLE: [(OAuthError, &str, u16, &str); 12] = [
         "access_denied",
         403,
         "The server (or the user) refused the request.",
+    ),
+    (
+        UnsupportedGrantType,
+        "unsupported_grant_type",
+        400,
+        "The token endpoint does not know this grant_type: FAPI 2.0 servers take authorization_code and refresh_token (and often client_credentials).",
+    ),
+    (
+        InvalidToken,
+        "invalid_token",
+        401,
+        "The access token was refused (RFC 6750 3.1): unknown, expired, revoked, or sent other than as an Authorization: Bearer header.",
     ),
     (
         ServerError,

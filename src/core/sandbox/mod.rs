@@ -2,21 +2,39 @@
 //!
 //! It verifies both signatures against the trusted client key, checks the client assertion,
 //! refuses replayed jti, and refuses the request object by the same rulebook `lint` shows
-//! (one rulebook, not two). It answers like RFC 9126 and serves discovery, /jwks and a
-//! minimal one-time /authorize. Its memory (pushed requests, used jti) is bounded.
+//! (one rulebook, not two). It answers like RFC 9126, then completes the loop: a consent
+//! page at /authorize (approve or deny, or `auto=approve` for scripts), /token (codes bound
+//! to client, redirect_uri and PKCE; refresh tokens), an ID token signed with its own PS256
+//! key served at /jwks, /userinfo and discovery. Its memory (pushed requests, used jti,
+//! codes, tokens) is bounded.
 
+mod authorize;
+mod grant;
 mod routes;
 mod store;
+mod token;
 mod verify;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
+use jsonwebtoken::Algorithm;
 use tokio::sync::oneshot;
 
 use super::consent::PackSet;
-use super::keys::{KeyFacts, SigningKey};
+use super::keys::{KeyError, KeyFacts, SigningKey};
 use super::request::ParSeed;
-use store::{PushedRequests, STORE_CAP, UsedJti};
+use store::{Codes, PushedRequests, STORE_CAP, Tokens, UsedJti};
+
+pub use grant::TEST_USER;
+
+/// What the sandbox signs its ID tokens with (PS256, as FAPI 2.0 deployments do).
+pub const ID_TOKEN_ALG: Algorithm = Algorithm::PS256;
+/// How long an authorization code lives (the Malaysia platform's 60 s).
+pub const CODE_LIFETIME: i64 = 60;
+/// expires_in of an access token (S-TOK: 600).
+pub const ACCESS_TOKEN_LIFETIME: i64 = 600;
+/// How long a refresh token lives; not rotated on use (DC).
+pub const REFRESH_TOKEN_LIFETIME: i64 = 86_400;
 
 /// The one client the server knows.
 #[derive(Debug, Clone)]
@@ -63,11 +81,37 @@ struct AppState {
     issuer: String,
     used_jti: Mutex<UsedJti>,
     pushed: Mutex<PushedRequests>,
+    codes: Mutex<Codes>,
+    access_tokens: Mutex<Tokens>,
+    refresh_tokens: Mutex<Tokens>,
+    /// The sandbox's own ID token key, made on first use (/jwks or /token): an RSA key takes
+    /// about 100 ms, which every `submit` to the embedded server would otherwise pay, even
+    /// at exit (the runtime waits for a background key generation to finish).
+    server_key: OnceLock<Result<SigningKey, KeyError>>,
 }
 
 impl AppState {
+    fn new(config: Config, issuer: String) -> AppState {
+        AppState {
+            config,
+            issuer,
+            used_jti: Mutex::new(UsedJti::new(STORE_CAP)),
+            pushed: Mutex::new(PushedRequests::new(STORE_CAP)),
+            codes: Mutex::new(Codes::new(STORE_CAP)),
+            access_tokens: Mutex::new(Tokens::new(STORE_CAP)),
+            refresh_tokens: Mutex::new(Tokens::new(STORE_CAP)),
+            server_key: OnceLock::new(),
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
+    }
+
+    fn server_key(&self) -> Result<&SigningKey, &KeyError> {
+        self.server_key
+            .get_or_init(|| SigningKey::generate(ID_TOKEN_ALG).map(|(key, _pem)| key))
+            .as_ref()
     }
 }
 
@@ -83,12 +127,7 @@ impl Sandbox {
     pub async fn start(config: Config, port: u16) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let issuer = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
-        let state = Arc::new(AppState {
-            config,
-            issuer: issuer.clone(),
-            used_jti: Mutex::new(UsedJti::new(STORE_CAP)),
-            pushed: Mutex::new(PushedRequests::new(STORE_CAP)),
-        });
+        let state = Arc::new(AppState::new(config, issuer.clone()));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, routes::router(state))

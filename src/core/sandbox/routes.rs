@@ -1,55 +1,65 @@
-//! The sandbox's HTTP face: /par (answering like RFC 9126), a one-time /authorize,
-//! discovery and /jwks.
+//! The sandbox's HTTP face: /par (answering like RFC 9126), discovery and /jwks here;
+//! /authorize, /token and /userinfo in their own files.
 
-use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::AppState;
-use super::store::Pushed;
+use super::grant::USERINFO_CLAIMS;
+use super::store::{Pushed, Stage};
 use super::verify::{Refusal, verify_par};
-use crate::core::keys::FAPI_ALGS;
+use super::{AppState, ID_TOKEN_ALG, authorize, token};
+use crate::core::keys::{FAPI_ALGS, alg_name};
 use crate::core::oauth::OAuthError;
 use crate::core::transport::INTERACTION_HEADER;
 
 pub(super) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/par", post(par))
-        .route("/authorize", get(authorize))
+        .route("/authorize", get(authorize::show).post(authorize::answer))
+        .route("/token", post(token::token))
+        .route("/userinfo", get(token::userinfo))
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks))
         .with_state(state)
 }
 
-fn no_store(mut response: Response) -> Response {
+pub(super) fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
-fn oauth_error(refusal: Refusal) -> Response {
+pub(super) fn oauth_error(refusal: Refusal) -> Response {
     let status = StatusCode::from_u16(refusal.error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let body = json!({"error": refusal.error.code(), "error_description": refusal.description});
     no_store((status, axum::Json(body)).into_response())
 }
 
-async fn par(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+/// Answers with the client's x-fapi-interaction-id, or a fresh one (FAPI 2.0 headers).
+pub(super) fn with_interaction_id(headers: &HeaderMap, mut response: Response) -> Response {
     let interaction_id = headers
         .get(INTERACTION_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    if let Ok(value) = HeaderValue::from_str(&interaction_id) {
+        response.headers_mut().insert(INTERACTION_HEADER, value);
+    }
+    response
+}
+
+async fn par(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let now = Timestamp::now();
-    let mut response = match verify_par(&state, &headers, &body, now) {
+    let response = match verify_par(&state, &headers, &body, now) {
         Ok(verified) => {
             let request_uri = format!("urn:ietf:params:oauth:request_uri:{}", uuid::Uuid::new_v4());
             let lifetime = state.config.request_uri_lifetime;
@@ -62,8 +72,8 @@ async fn par(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
                     now.as_second() + lifetime,
                     Pushed {
                         client_id: verified.client_id,
-                        used: false,
-                        authorization_details: verified.authorization_details,
+                        stage: Stage::Pushed,
+                        asked: verified.asked,
                     },
                     now.as_second(),
                 );
@@ -74,63 +84,9 @@ async fn par(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
         }
         Err(refusal) => oauth_error(refusal),
     };
-    if let Ok(value) = HeaderValue::from_str(&interaction_id) {
-        response.headers_mut().insert(INTERACTION_HEADER, value);
-    }
-    response
+    with_interaction_id(&headers, response)
 }
 
-async fn authorize(
-    State(state): State<Arc<AppState>>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let refuse =
-        |error: OAuthError, description: String| oauth_error(Refusal { error, description });
-    let (Some(client_id), Some(request_uri)) = (query.get("client_id"), query.get("request_uri"))
-    else {
-        return refuse(
-            OAuthError::InvalidRequest,
-            "client_id and request_uri are required (RFC 9126 4)".into(),
-        );
-    };
-    let now = Timestamp::now().as_second();
-    let mut pushed = state.pushed.lock().unwrap_or_else(PoisonError::into_inner);
-    let Some(entry) = pushed.live(request_uri, now) else {
-        return refuse(
-            OAuthError::InvalidRequestUri,
-            "unknown or expired request_uri: push the request (again)".into(),
-        );
-    };
-    if entry.client_id != *client_id {
-        return refuse(
-            OAuthError::InvalidRequest,
-            format!(
-                "request_uri was pushed by {}, not {client_id}",
-                entry.client_id
-            ),
-        );
-    }
-    if entry.used {
-        return refuse(
-            OAuthError::InvalidRequestUri,
-            "request_uri was already used: it is one-time (FAPI 2.0)".into(),
-        );
-    }
-    entry.used = true;
-    let details = serde_json::to_string_pretty(&entry.authorization_details).unwrap_or_default();
-    let escaped = details
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    Html(format!(
-        "<!doctype html><title>consent-explorer sandbox</title><h1>Authorization request accepted</h1>\
-<p>The consent-explorer sandbox accepted this pushed request. A real authorization server would now \
-authenticate the user and show the consent for:</p><pre>{escaped}</pre>"
-    ))
-    .into_response()
-}
-
-/// No token_endpoint: the sandbox has no /token route, and a client must not be sent there.
 async fn discovery(State(state): State<Arc<AppState>>) -> Response {
     let types: Vec<&str> = state
         .config
@@ -143,6 +99,8 @@ async fn discovery(State(state): State<Arc<AppState>>) -> Response {
         "issuer": state.issuer,
         "pushed_authorization_request_endpoint": state.url("/par"),
         "authorization_endpoint": state.url("/authorize"),
+        "token_endpoint": state.url("/token"),
+        "userinfo_endpoint": state.url("/userinfo"),
         "jwks_uri": state.url("/jwks"),
         "require_pushed_authorization_requests": true,
         "require_signed_request_object": true,
@@ -151,6 +109,12 @@ async fn discovery(State(state): State<Arc<AppState>>) -> Response {
         "token_endpoint_auth_signing_alg_values_supported": FAPI_ALGS,
         "code_challenge_methods_supported": ["S256"],
         "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [alg_name(ID_TOKEN_ALG)],
+        "claims_parameter_supported": true,
+        "claims_supported": USERINFO_CLAIMS,
         "scopes_supported": ["openid", "accounts", "profile"],
         "authorization_details_types_supported": types,
         "authorization_response_iss_parameter_supported": true,
@@ -158,8 +122,14 @@ async fn discovery(State(state): State<Arc<AppState>>) -> Response {
     .into_response()
 }
 
-/// The server's own signing keys: none, since the sandbox issues no ID tokens or signed
-/// responses (the client's key is what it trusts, not what it publishes).
-async fn jwks() -> Response {
-    axum::Json(json!({"keys": []})).into_response()
+/// The server's own key, which signs its ID tokens (the client's key is what it trusts, not
+/// what it publishes).
+async fn jwks(State(state): State<Arc<AppState>>) -> Response {
+    match state.server_key() {
+        Ok(key) => axum::Json(key.public_jwks()).into_response(),
+        Err(e) => oauth_error(Refusal::new(
+            OAuthError::ServerError,
+            format!("the sandbox has no signing key: {e}"),
+        )),
+    }
 }

@@ -1,11 +1,12 @@
-//! What the sandbox remembers between requests: the pushed requests (by request_uri) and the
-//! client assertion jti it has seen. Both are bounded: an entry lives until it expires and is
+//! What the sandbox remembers between requests: the pushed requests (by request_uri), the
+//! client assertion jti it has seen, the authorization codes and the tokens it issued. All are
+//! bounded: an entry lives until it expires and is
 //! purged after, and at most `STORE_CAP` live entries are kept, the oldest going first, so
 //! memory stays flat whatever the load.
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value;
+use super::grant::{Asked, Grant, IssuedCode};
 
 /// Live entries per store.
 pub const STORE_CAP: usize = 1_000;
@@ -19,7 +20,7 @@ struct Entry<V> {
 }
 
 /// A map whose entries expire and whose size is capped, oldest out.
-struct Expiring<V> {
+pub struct Expiring<V> {
     cap: usize,
     next_seq: u64,
     by_key: HashMap<String, Entry<V>>,
@@ -27,7 +28,7 @@ struct Expiring<V> {
 }
 
 impl<V> Expiring<V> {
-    fn new(cap: usize) -> Self {
+    pub fn new(cap: usize) -> Self {
         Expiring {
             cap,
             next_seq: 0,
@@ -47,7 +48,7 @@ impl<V> Expiring<V> {
         });
     }
 
-    fn insert(&mut self, key: String, expires_at: i64, value: V, now: i64) {
+    pub fn insert(&mut self, key: String, expires_at: i64, value: V, now: i64) {
         self.purge(now);
         if let Some(old) = self.by_key.remove(&key) {
             self.by_age.remove(&old.seq);
@@ -71,7 +72,8 @@ impl<V> Expiring<V> {
         );
     }
 
-    fn get_mut(&mut self, key: &str, now: i64) -> Option<&mut V> {
+    /// The live value under `key`; none once it expired.
+    pub fn get_mut(&mut self, key: &str, now: i64) -> Option<&mut V> {
         self.purge(now);
         self.by_key.get_mut(key).map(|entry| &mut entry.value)
     }
@@ -82,12 +84,29 @@ impl<V> Expiring<V> {
     }
 }
 
+/// Where a pushed request is on its one way through /authorize.
+#[derive(PartialEq, Eq)]
+pub enum Stage {
+    Pushed,
+    /// The consent page is shown; its form carries this id back.
+    Shown {
+        interaction: String,
+    },
+    Decided,
+}
+
 /// A request pushed to /par, waiting for its one use at /authorize.
 pub struct Pushed {
     pub client_id: String,
-    pub used: bool,
-    pub authorization_details: Value,
+    pub stage: Stage,
+    pub asked: Asked,
 }
+
+/// Authorization codes, by code.
+pub type Codes = Expiring<IssuedCode>;
+
+/// Access or refresh tokens, by token, with what they were granted.
+pub type Tokens = Expiring<Grant>;
 
 pub struct PushedRequests(Expiring<Pushed>);
 
@@ -142,10 +161,15 @@ mod tests {
     const NOW: i64 = 1_769_767_200;
 
     fn pushed() -> Pushed {
+        let request = crate::core::jws::DecodedJwt {
+            header: serde_json::json!({}),
+            claims: serde_json::json!({}),
+            compact: String::new(),
+        };
         Pushed {
             client_id: "c".into(),
-            used: false,
-            authorization_details: Value::Null,
+            stage: Stage::Pushed,
+            asked: Asked::of(&request),
         }
     }
 

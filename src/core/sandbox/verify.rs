@@ -1,7 +1,8 @@
 //! The PAR verification as ordered steps, each refusing with the OAuth error a strict server
 //! answers: the form, the client (assertion type, a known client), the request object, the
 //! rulebook (client authentication first, as on a real server), the jti replay, then the rest
-//! of the rulebook and the registered redirect_uri.
+//! of the rulebook and the registered redirect_uri. The token endpoint authenticates its
+//! client by the same steps and the same jti store.
 
 use std::collections::HashMap;
 use std::sync::PoisonError;
@@ -11,6 +12,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::AppState;
+use super::grant::Asked;
 use crate::core::jws::{self, DecodedJwt};
 use crate::core::lint::{self, Finding, Severity};
 use crate::core::oauth::OAuthError;
@@ -24,7 +26,7 @@ pub(super) struct Refusal {
 }
 
 impl Refusal {
-    fn new(error: OAuthError, description: impl Into<String>) -> Refusal {
+    pub(super) fn new(error: OAuthError, description: impl Into<String>) -> Refusal {
         Refusal {
             error,
             description: description.into(),
@@ -45,10 +47,10 @@ impl Refusal {
 /// A pushed request that passed every step.
 pub(super) struct Verified {
     pub client_id: String,
-    pub authorization_details: Value,
+    pub asked: Asked,
 }
 
-type Form = HashMap<String, String>;
+pub(super) type Form = HashMap<String, String>;
 
 pub(super) fn verify_par(
     state: &AppState,
@@ -56,7 +58,13 @@ pub(super) fn verify_par(
     body: &[u8],
     now: Timestamp,
 ) -> Result<Verified, Refusal> {
-    let form = read_form(headers, body)?;
+    let form = read_form(headers, body, "the PAR", "RFC 9126 2.1")?;
+    if form.contains_key("request_uri") {
+        return Err(Refusal::new(
+            OAuthError::InvalidRequest,
+            "request_uri must not be sent to the PAR endpoint (RFC 9126 2.1)",
+        ));
+    }
     let assertion = client_assertion(&form)?;
     let client_id = known_client(state, &form, &assertion)?;
     let request = request_object(&form)?;
@@ -67,34 +75,70 @@ pub(super) fn verify_par(
     registered_redirect_uri(state, &request)?;
     Ok(Verified {
         client_id,
-        authorization_details: request
-            .claim("authorization_details")
-            .cloned()
-            .unwrap_or(Value::Null),
+        asked: Asked::of(&request),
     })
 }
 
-fn read_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, Refusal> {
+/// The token endpoint's client authentication: the rules PAR authenticates by, run on the
+/// assertion alone, then the same jti store (an assertion used at PAR is refused here too).
+pub(super) fn authenticate_client(
+    state: &AppState,
+    form: &Form,
+    now: Timestamp,
+) -> Result<String, Refusal> {
+    let assertion = client_assertion(form)?;
+    let client_id = known_client(state, form, &assertion)?;
+    let no_request = DecodedJwt {
+        header: Value::Object(Default::default()),
+        claims: Value::Object(Default::default()),
+        compact: String::new(),
+    };
+    let subject = lint::Subject {
+        request: &no_request,
+        assertion: Some(&assertion),
+        form_client_id: Some(&client_id),
+    };
+    let urls = Urls::of(state);
+    let ctx = urls.context(state, &client_id, now);
+    let findings: Vec<Finding> = lint::rules()
+        .filter(|rule| rule.refusal == Some(OAuthError::InvalidClient))
+        .filter_map(|rule| {
+            (rule.check)(&subject, &ctx).map(|message| Finding {
+                id: rule.id,
+                severity: rule.severity,
+                message,
+                reference: rule.reference,
+                refusal: rule.refusal,
+            })
+        })
+        .collect();
+    authenticate(&findings)?;
+    first_use_of_jti(state, &assertion, now)?;
+    Ok(client_id)
+}
+
+/// The form of a POST, each parameter once. `what` and `reference` name the endpoint.
+pub(super) fn read_form(
+    headers: &HeaderMap,
+    body: &[u8],
+    what: &str,
+    reference: &str,
+) -> Result<Form, Refusal> {
     let bad = |d: String| Refusal::new(OAuthError::InvalidRequest, d);
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return Err(bad(
-            "the PAR must be an application/x-www-form-urlencoded POST (RFC 9126 2.1)".into(),
-        ));
+        return Err(bad(format!(
+            "{what} must be an application/x-www-form-urlencoded POST ({reference})"
+        )));
     }
     let mut form = Form::new();
     for (k, v) in url::form_urlencoded::parse(body) {
         if form.insert(k.to_string(), v.to_string()).is_some() {
-            return Err(bad(format!("parameter {k} is repeated (RFC 9126 2.1)")));
+            return Err(bad(format!("parameter {k} is repeated ({reference})")));
         }
-    }
-    if form.contains_key("request_uri") {
-        return Err(bad(
-            "request_uri must not be sent to the PAR endpoint (RFC 9126 2.1)".into(),
-        ));
     }
     Ok(form)
 }
@@ -153,20 +197,8 @@ fn lint_push(
     client_id: &str,
     now: Timestamp,
 ) -> Vec<Finding> {
-    let par = state.url("/par");
-    // Not served (nor advertised) yet, but named so a client assertion aimed at the usual
-    // token URL is told so.
-    let token = state.url("/token");
-    let authorize = state.url("/authorize");
-    let ctx = lint::Context {
-        issuer: Some(&state.issuer),
-        client_id: Some(client_id),
-        par_endpoint: Some(&par),
-        token_endpoint: Some(&token),
-        authorization_endpoint: Some(&authorize),
-        key: Some(&state.config.client.key),
-        ..lint::Context::bare(&state.config.packs, now)
-    };
+    let urls = Urls::of(state);
+    let ctx = urls.context(state, client_id, now);
     lint::lint(
         &lint::Subject {
             request,
@@ -175,6 +207,41 @@ fn lint_push(
         },
         &ctx,
     )
+}
+
+/// The endpoints lint names, so an assertion aimed at one of them instead of the issuer is
+/// told which.
+struct Urls {
+    par: String,
+    token: String,
+    authorize: String,
+}
+
+impl Urls {
+    fn of(state: &AppState) -> Urls {
+        Urls {
+            par: state.url("/par"),
+            token: state.url("/token"),
+            authorize: state.url("/authorize"),
+        }
+    }
+
+    fn context<'a>(
+        &'a self,
+        state: &'a AppState,
+        client_id: &'a str,
+        now: Timestamp,
+    ) -> lint::Context<'a> {
+        lint::Context {
+            issuer: Some(&state.issuer),
+            client_id: Some(client_id),
+            par_endpoint: Some(&self.par),
+            token_endpoint: Some(&self.token),
+            authorization_endpoint: Some(&self.authorize),
+            key: Some(&state.config.client.key),
+            ..lint::Context::bare(&state.config.packs, now)
+        }
+    }
 }
 
 /// The first error with a server answer, among those `accept` picks.
