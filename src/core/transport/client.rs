@@ -57,7 +57,7 @@ pub enum NetworkErrorKind {
 }
 
 impl NetworkError {
-    pub(super) fn new(
+    pub fn new(
         kind: NetworkErrorKind,
         message: impl Into<String>,
         hint: impl Into<String>,
@@ -239,7 +239,7 @@ fn tls_failure(e: &rustls::Error, host: &str) -> NetworkError {
     }
 }
 
-pub(super) async fn read_capped(
+pub async fn read_capped(
     mut response: reqwest::Response,
     target: &str,
 ) -> Result<Vec<u8>, NetworkError> {
@@ -272,7 +272,7 @@ pub(super) async fn read_capped(
 /// Under TLS 1.3 a server that wants a client certificate refuses after the handshake, so the
 /// client sees either its alert or just a closed connection, whichever comes first. A closed
 /// https connection is named for what it most likely is, given whether a certificate was sent.
-pub(super) fn closed_after_handshake(
+pub fn closed_after_handshake(
     error: NetworkError,
     target: &str,
     sent_certificate: bool,

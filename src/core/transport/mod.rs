@@ -7,9 +7,11 @@ mod discovery;
 mod exchange;
 
 pub use client::{
-    BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, http_client, is_loopback_url,
+    BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, closed_after_handshake,
+    http_client, is_loopback_url, read_capped,
 };
 pub use discovery::{Discovery, discover};
 pub use exchange::{
-    Body, Delivery, INTERACTION_HEADER, Outcome, ParExchange, authorize_url, deliver, send,
+    Body, Delivery, FormAnswer, INTERACTION_HEADER, Outcome, ParExchange, authorize_url, deliver,
+    kind_of, post_form, send,
 };
