@@ -5,6 +5,7 @@ pub mod consent;
 pub mod display;
 pub mod edit;
 pub mod error;
+pub mod flow;
 pub mod jws;
 pub mod keys;
 pub mod lint;

@@ -1,0 +1,2 @@
+pub mod id_token;
+pub mod token;
