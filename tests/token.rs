@@ -557,7 +557,8 @@ async fn a_good_id_token_is_accepted_and_each_bad_one_refused_for_its_reason() {
     let verified = id_token::verify(&good, &jwks, &expected(issuer)).unwrap();
     assert_eq!(verified.jwt.claims["sub"], "user-1");
     assert_eq!(verified.kid.as_deref(), Some(server_key.kid()));
-    assert!(!format!("{verified:?}").contains(&good));
+    let debug = format!("{verified:?} {:?}", expected(issuer));
+    assert!(!debug.contains(&good) && !debug.contains(NONCE), "{debug}");
 
     let now_s = now().as_second();
     let skew = ID_TOKEN_SKEW_SECS;
@@ -710,4 +711,16 @@ async fn a_missing_jwks_is_a_named_error() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("answered 404"), "{err}");
+}
+
+#[tokio::test]
+async fn an_oversized_token_answer_is_not_read() {
+    let huge = json!({"access_token": "a".repeat(transport::BODY_CAP), "token_type": "Bearer"});
+    let server = start(200, huge, json!({"keys": []})).await;
+    let seed = seed(&server.base);
+    let err = exchange(&seed, &request(&seed, &ps256(), &code_grant(), 7))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, NetworkErrorKind::BodyTooLarge);
+    assert!(err.hint.contains("token"), "{}", err.hint);
 }

@@ -2,6 +2,8 @@
 //! fetched through the transport, the signature checked with the header's key, then iss, aud,
 //! azp, exp, iat and nonce, each refusal naming the check that failed.
 
+use std::fmt;
+
 use jiff::Timestamp;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, PublicKeyUse};
 use serde::Serialize;
@@ -19,7 +21,7 @@ pub const ID_TOKEN_SKEW_SECS: i64 = 60;
 pub const ID_TOKEN_INVALID: &str = "id_token_invalid";
 
 /// What the ID token must match: the flow's issuer, client and nonce, and the time.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Expected<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
@@ -27,6 +29,17 @@ pub struct Expected<'a> {
     pub nonce: &'a str,
     pub now: Timestamp,
     pub skew_secs: i64,
+}
+
+impl fmt::Debug for Expected<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Expected")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("now", &self.now)
+            .field("skew_secs", &self.skew_secs)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Which check an ID token failed.
@@ -68,10 +81,25 @@ impl IdTokenError {
 }
 
 /// An ID token whose signature and claims passed every check.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct VerifiedIdToken {
     pub jwt: DecodedJwt,
     pub kid: Option<String>,
+}
+
+/// The nonce binds the token to one authorization request: `Debug` hides it with the token.
+impl fmt::Debug for VerifiedIdToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut claims = self.jwt.claims.clone();
+        if let Some(nonce) = claims.get_mut("nonce") {
+            *nonce = Value::from("(hidden)");
+        }
+        f.debug_struct("VerifiedIdToken")
+            .field("header", &self.jwt.header)
+            .field("claims", &claims)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The JWK key type an alg signs with.

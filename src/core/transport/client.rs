@@ -250,7 +250,7 @@ pub async fn read_capped(
                 "the answer is larger than {} KiB; not read",
                 BODY_CAP / 1024
             ),
-            "a PAR answer is a small JSON object: is the URL right?",
+            "an authorization server answers with a small JSON document (PAR, token, discovery, JWKS): is the URL right?",
         )
     };
     if response
