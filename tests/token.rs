@@ -540,6 +540,22 @@ async fn served_jwks(keys: &[&SigningKey]) -> (String, JwkSet) {
     (server.base, fetched)
 }
 
+/// The ID token as the client gets it: in a token response from a fake token endpoint.
+async fn through_token_endpoint(id_token: &str) -> String {
+    let body = json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token});
+    let server = start(200, body, json!({"keys": []})).await;
+    let seed = seed(&server.base);
+    // An EC client key: RSA key generation would dominate this test's time.
+    let client_key = SigningKey::generate(Algorithm::ES256).unwrap().0;
+    let exchange = exchange(&seed, &request(&seed, &client_key, &code_grant(), 8))
+        .await
+        .unwrap();
+    let TokenOutcome::Issued(set) = exchange.outcome else {
+        panic!("{:?}", exchange.outcome)
+    };
+    set.id_token.unwrap().expose().to_owned()
+}
+
 fn refused(result: Result<id_token::VerifiedIdToken, IdTokenError>) -> IdTokenError {
     let err = result.expect_err("accepted");
     assert_eq!(err.code(), "id_token_invalid");
@@ -554,7 +570,12 @@ async fn a_good_id_token_is_accepted_and_each_bad_one_refused_for_its_reason() {
     let (issuer, jwks) = served_jwks(&[&server_key]).await;
     let issuer = issuer.as_str();
     let good = signed(&server_key, &good_claims(issuer));
-    let verified = id_token::verify(&good, &jwks, &expected(issuer)).unwrap();
+    let verified = id_token::verify(
+        &through_token_endpoint(&good).await,
+        &jwks,
+        &expected(issuer),
+    )
+    .unwrap();
     assert_eq!(verified.jwt.claims["sub"], "user-1");
     assert_eq!(verified.kid.as_deref(), Some(server_key.kid()));
     let debug = format!("{verified:?} {:?}", expected(issuer));
@@ -659,6 +680,7 @@ async fn a_good_id_token_is_accepted_and_each_bad_one_refused_for_its_reason() {
             .map(|(name, token, check, reason)| (name.to_owned(), token, check, reason)),
     );
     for (name, token, check, reason) in cases {
+        let token = through_token_endpoint(&token).await;
         let err = refused(id_token::verify(&token, &jwks, &expected(issuer)));
         assert_eq!(err.check, check, "{name}: {err}");
         assert!(err.reason.contains(reason), "{name}: {err}");
