@@ -265,7 +265,7 @@ async fn a_code_is_exchanged_over_the_transport_and_the_answer_typed() {
     );
     let consent = &set.consents[0];
     assert_eq!(consent.status.as_deref(), Some("authorized"));
-    assert_eq!(consent.found_in, FoundIn::Consent);
+    assert_eq!(consent.found_in, Some(FoundIn::Consent));
     assert_eq!(consent.accounts.len(), 2);
     assert_eq!(consent.accounts[0].account_name.as_deref(), Some("Savings"));
     assert_eq!(consent.accounts[1].account_number, None);
@@ -409,7 +409,7 @@ fn a_malformed_token_response_names_the_field_and_the_problem() {
                 "authorization_details",
                 json!([{"consent": {"accounts": [{"account_name": "x"}]}}]),
             ),
-            "authorization_details[0].consent.accounts[0].account_id is null, not a string",
+            "authorization_details[0].consent.accounts[0].account_id is missing",
         ),
     ];
     for (body, expected) in cases {
@@ -446,7 +446,7 @@ fn consent_facts_are_found_in_the_consent_object_or_at_the_item_level() {
     let set = parse(uae).unwrap();
     assert_eq!(set.consent_id(), Some("uae-1"));
     assert_eq!(set.consents[0].status.as_deref(), Some("Authorized"));
-    assert_eq!(set.consents[0].found_in, FoundIn::Consent);
+    assert_eq!(set.consents[0].found_in, Some(FoundIn::Consent));
     let item_level = with(
         "authorization_details",
         json!([{"type": "t", "consent": {"dc_id": "d"}, "consent_id": "item-1",
@@ -454,9 +454,16 @@ fn consent_facts_are_found_in_the_consent_object_or_at_the_item_level() {
     );
     let set = parse(item_level).unwrap();
     assert_eq!(set.consent_id(), Some("item-1"));
-    assert_eq!(set.consents[0].found_in, FoundIn::Item);
+    assert_eq!(set.consents[0].found_in, Some(FoundIn::Item));
     assert_eq!(set.consents[0].accounts[0].account_id, "a1");
     assert!(set.notes().iter().any(|n| n.contains("item level")));
+    let plain_echo = with(
+        "authorization_details",
+        json!([{"type": "t", "consent": {}}]),
+    );
+    let set = parse(plain_echo).unwrap();
+    assert_eq!((set.consent_id(), set.consents[0].found_in), (None, None));
+    assert!(!set.notes().iter().any(|n| n.contains("item level")));
 }
 
 #[test]

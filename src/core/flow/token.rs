@@ -170,7 +170,8 @@ pub struct GrantedConsent {
     pub consent_id: Option<String>,
     pub status: Option<String>,
     pub accounts: Vec<Account>,
-    pub found_in: FoundIn,
+    /// `None` when the item carries no consent facts at all (a plain RFC 9396 echo).
+    pub found_in: Option<FoundIn>,
 }
 
 /// A successful token response, every field checked. `Debug` hides the tokens.
@@ -196,7 +197,7 @@ pub enum TokenResponseError {
     #[error("the answer is not a JSON object")]
     NotObject,
     #[error("{0} is missing")]
-    Missing(&'static str),
+    Missing(String),
     #[error("{field} is {found}, not {expected}")]
     WrongType {
         field: String,
@@ -285,9 +286,8 @@ fn accounts(holder: &Map<String, Value>, path: &str) -> Result<Vec<Account>, Tok
                 .ok_or_else(|| wrong_type(at.clone(), "an object", account))?;
             let field = |name: &str| optional_str(account, name, || format!("{at}.{name}"));
             Ok(Account {
-                account_id: field("account_id")?.ok_or_else(|| {
-                    wrong_type(format!("{at}.account_id"), "a string", &Value::Null)
-                })?,
+                account_id: field("account_id")?
+                    .ok_or_else(|| TokenResponseError::Missing(format!("{at}.account_id")))?,
                 account_number: field("account_number")?,
                 account_name: field("account_name")?,
             })
@@ -295,15 +295,16 @@ fn accounts(holder: &Map<String, Value>, path: &str) -> Result<Vec<Account>, Tok
         .collect()
 }
 
-/// The consent facts of one item: in its `consent` object when that has any (snake_case as in
-/// Malaysia, PascalCase as in the UAE), else at the item level.
-fn granted_consent(item: &Value, index: usize) -> Result<GrantedConsent, TokenResponseError> {
-    let path = format!("authorization_details[{index}]");
-    let item = item
-        .as_object()
-        .ok_or_else(|| wrong_type(path.clone(), "an object", item))?;
-    let detail_type = optional_str(item, "type", || format!("{path}.type"))?;
-    let read = |holder: &Map<String, Value>, path: &str| {
+/// consent_id, status and accounts as one holder (a consent object or an item) carries them.
+struct ConsentFacts {
+    consent_id: Option<String>,
+    status: Option<String>,
+    accounts: Vec<Account>,
+}
+
+impl ConsentFacts {
+    /// Reads snake_case keys as in Malaysia, PascalCase as in the UAE.
+    fn read(holder: &Map<String, Value>, path: &str) -> Result<ConsentFacts, TokenResponseError> {
         let field = |names: [&str; 2]| -> Result<Option<String>, TokenResponseError> {
             for name in names {
                 if let Some(value) = optional_str(holder, name, || format!("{path}.{name}"))? {
@@ -312,27 +313,44 @@ fn granted_consent(item: &Value, index: usize) -> Result<GrantedConsent, TokenRe
             }
             Ok(None)
         };
-        Ok::<_, TokenResponseError>((
-            field(["consent_id", "ConsentId"])?,
-            field(["status", "Status"])?,
-            accounts(holder, path)?,
-        ))
-    };
+        Ok(ConsentFacts {
+            consent_id: field(["consent_id", "ConsentId"])?,
+            status: field(["status", "Status"])?,
+            accounts: accounts(holder, path)?,
+        })
+    }
+
+    fn any(&self) -> bool {
+        self.consent_id.is_some() || self.status.is_some() || !self.accounts.is_empty()
+    }
+}
+
+/// The consent facts of one item: in its `consent` object when that has any, else at the
+/// item level.
+fn granted_consent(item: &Value, index: usize) -> Result<GrantedConsent, TokenResponseError> {
+    let path = format!("authorization_details[{index}]");
+    let item = item
+        .as_object()
+        .ok_or_else(|| wrong_type(path.clone(), "an object", item))?;
+    let detail_type = optional_str(item, "type", || format!("{path}.type"))?;
     let in_consent = match item.get("consent") {
-        Some(Value::Object(consent)) => Some(read(consent, &format!("{path}.consent"))?),
+        Some(Value::Object(consent)) => {
+            Some(ConsentFacts::read(consent, &format!("{path}.consent"))?)
+        }
         _ => None,
     };
-    let (found_in, (consent_id, status, accounts)) = match in_consent {
-        Some(found @ (Some(_), _, _)) => (FoundIn::Consent, found),
-        Some(found @ (_, Some(_), _)) => (FoundIn::Consent, found),
-        Some(found) if !found.2.is_empty() => (FoundIn::Consent, found),
-        _ => (FoundIn::Item, read(item, &path)?),
+    let (found_in, facts) = match in_consent {
+        Some(facts) if facts.any() => (Some(FoundIn::Consent), facts),
+        _ => {
+            let facts = ConsentFacts::read(item, &path)?;
+            (facts.any().then_some(FoundIn::Item), facts)
+        }
     };
     Ok(GrantedConsent {
         detail_type,
-        consent_id,
-        status,
-        accounts,
+        consent_id: facts.consent_id,
+        status: facts.status,
+        accounts: facts.accounts,
         found_in,
     })
 }
@@ -341,10 +359,10 @@ impl TokenSet {
     /// Reads a 2xx token response (RFC 6749 5.1, RFC 9396 7, OpenID Connect 3.1.3.3).
     pub fn parse(body: &Value, received_at: Timestamp) -> Result<TokenSet, TokenResponseError> {
         let object = body.as_object().ok_or(TokenResponseError::NotObject)?;
-        let access_token =
-            token(object, "access_token")?.ok_or(TokenResponseError::Missing("access_token"))?;
+        let access_token = token(object, "access_token")?
+            .ok_or_else(|| TokenResponseError::Missing("access_token".into()))?;
         let token_type = match optional_str(object, "token_type", || "token_type".into())? {
-            None => return Err(TokenResponseError::Missing("token_type")),
+            None => return Err(TokenResponseError::Missing("token_type".into())),
             Some(t) if t.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
             Some(t) if t.eq_ignore_ascii_case("dpop") => TokenType::DPoP,
             Some(t) => return Err(TokenResponseError::UnknownTokenType(t)),
@@ -400,7 +418,11 @@ impl TokenSet {
         if self.extra.contains_key("state") {
             notes.push("the token response carries state, which no standard defines there (the Malaysia sample does this); it is ignored".into());
         }
-        if self.consents.iter().any(|c| c.found_in == FoundIn::Item) {
+        if self
+            .consents
+            .iter()
+            .any(|c| c.found_in == Some(FoundIn::Item))
+        {
             notes.push("consent facts found at the authorization_details item level, not in its consent object as in the Malaysia sample".into());
         }
         notes
