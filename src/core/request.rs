@@ -165,7 +165,7 @@ pub enum BuildError {
     Sign(#[from] keys::KeyError),
 }
 
-fn uuid_from(rng: &mut dyn RngCore) -> String {
+pub(crate) fn uuid_from(rng: &mut dyn RngCore) -> String {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
     uuid::Builder::from_random_bytes(bytes)
@@ -261,6 +261,24 @@ pub fn assertion_claims(
     }))
 }
 
+/// A fresh private_key_jwt client assertion (new jti, times from `now`) for one request to the
+/// PAR or token endpoint: an assertion is single use, so every request signs its own.
+pub fn client_assertion(
+    seed: &ParSeed,
+    key: &SigningKey,
+    now: Timestamp,
+    rng: &mut dyn RngCore,
+) -> Result<DecodedJwt, BuildError> {
+    let claims = assertion_claims(seed, now, rng)?;
+    let header = header(key, seed.assertion_typ.as_deref());
+    let compact = jws::sign(&header, &claims, key)?;
+    Ok(DecodedJwt {
+        header,
+        claims,
+        compact,
+    })
+}
+
 /// Builds and signs both JWTs. Fresh nonce, state, jti, PKCE verifier and interaction id
 /// come from `rng`; all times from `now`.
 pub fn build(
@@ -271,11 +289,9 @@ pub fn build(
 ) -> Result<ParTicket, BuildError> {
     let code_verifier = pkce_verifier(rng);
     let request_claims = request_claims(seed, now, rng, &s256_challenge(&code_verifier))?;
-    let assertion_claims = assertion_claims(seed, now, rng)?;
+    let client_assertion = client_assertion(seed, key, now, rng)?;
     let request_header = header(key, seed.request_typ.as_deref());
-    let assertion_header = header(key, seed.assertion_typ.as_deref());
     let request = jws::sign(&request_header, &request_claims, key)?;
-    let client_assertion = jws::sign(&assertion_header, &assertion_claims, key)?;
     let form = vec![
         ("client_id".to_owned(), seed.client_id.clone()),
         ("request".to_owned(), request.clone()),
@@ -283,7 +299,10 @@ pub fn build(
             "client_assertion_type".to_owned(),
             CLIENT_ASSERTION_TYPE.to_owned(),
         ),
-        ("client_assertion".to_owned(), client_assertion.clone()),
+        (
+            "client_assertion".to_owned(),
+            client_assertion.compact.clone(),
+        ),
     ];
     Ok(ParTicket {
         request: DecodedJwt {
@@ -291,11 +310,7 @@ pub fn build(
             claims: request_claims,
             compact: request,
         },
-        client_assertion: DecodedJwt {
-            header: assertion_header,
-            claims: assertion_claims,
-            compact: client_assertion,
-        },
+        client_assertion,
         code_verifier,
         form,
         interaction_id: uuid_from(rng),

@@ -3,8 +3,10 @@
 //! named by a hash: a state or profile name from outside never becomes a path.
 
 pub mod callback;
+pub mod id_token;
 pub mod pending;
 pub mod store;
+pub mod token;
 
 use std::path::{Path, PathBuf};
 

@@ -57,7 +57,7 @@ pub enum NetworkErrorKind {
 }
 
 impl NetworkError {
-    pub(super) fn new(
+    pub fn new(
         kind: NetworkErrorKind,
         message: impl Into<String>,
         hint: impl Into<String>,
@@ -241,7 +241,7 @@ fn tls_failure(e: &rustls::Error, host: &str) -> NetworkError {
     }
 }
 
-pub(super) async fn read_capped(
+pub async fn read_capped(
     mut response: reqwest::Response,
     target: &str,
 ) -> Result<Vec<u8>, NetworkError> {
@@ -252,7 +252,7 @@ pub(super) async fn read_capped(
                 "the answer is larger than {} KiB; not read",
                 BODY_CAP / 1024
             ),
-            "a PAR answer is a small JSON object: is the URL right?",
+            "an authorization server answers with a small JSON document (PAR, token, discovery, JWKS): is the URL right?",
         )
     };
     if response
@@ -274,7 +274,7 @@ pub(super) async fn read_capped(
 /// Under TLS 1.3 a server that wants a client certificate refuses after the handshake, so the
 /// client sees either its alert or just a closed connection, whichever comes first. A closed
 /// https connection is named for what it most likely is, given whether a certificate was sent.
-pub(super) fn closed_after_handshake(
+pub fn closed_after_handshake(
     error: NetworkError,
     target: &str,
     sent_certificate: bool,

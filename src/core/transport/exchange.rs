@@ -27,7 +27,7 @@ pub enum Body {
 }
 
 impl Body {
-    fn parse(bytes: &[u8]) -> Body {
+    pub fn parse(bytes: &[u8]) -> Body {
         match serde_json::from_slice::<Value>(bytes) {
             Ok(v) => Body::Json(v),
             Err(_) => Body::Text(String::from_utf8_lossy(bytes).into_owned()),
@@ -179,7 +179,8 @@ fn acceptance(json: Option<&Value>, received_at: Timestamp) -> Result<Outcome, S
     })
 }
 
-fn kind_of(value: &Value) -> &'static str {
+/// A JSON value's type as a message names it ("a string", "an array").
+pub fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -252,21 +253,42 @@ pub fn read_answer(
     (body, outcome)
 }
 
-/// POSTs the ticket's form to the PAR endpoint.
-pub async fn send(
+/// An endpoint's answer to a form POST, read within the body cap.
+#[derive(Debug, Clone)]
+pub struct FormAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+    pub elapsed: Duration,
+    pub received_at: Timestamp,
+}
+
+impl FormAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// POSTs a form as the PAR and token endpoints take it: JSON asked for, the interaction id
+/// sent, network failures named.
+pub async fn post_form(
     client: &reqwest::Client,
-    par_endpoint: &str,
-    ticket: &ParTicket,
-) -> Result<ParExchange, NetworkError> {
+    endpoint: &str,
+    interaction_id: &str,
+    form: &[(String, String)],
+) -> Result<FormAnswer, NetworkError> {
     let started = Instant::now();
     let response = client
-        .post(par_endpoint)
-        .header(INTERACTION_HEADER, &ticket.interaction_id)
+        .post(endpoint)
+        .header(INTERACTION_HEADER, interaction_id)
         .header(reqwest::header::ACCEPT, "application/json")
-        .form(&ticket.form)
+        .form(form)
         .send()
         .await
-        .map_err(|e| classify(e, par_endpoint))?;
+        .map_err(|e| classify(e, endpoint))?;
     let status = response.status().as_u16();
     let headers: Vec<(String, String)> = response
         .headers()
@@ -278,28 +300,42 @@ pub async fn send(
             )
         })
         .collect();
-    let bytes = read_capped(response, par_endpoint).await?;
-    let received_at = Timestamp::now();
-    let (body, outcome) = read_answer(status, &headers, &bytes, received_at);
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let server_date = header("date")
-        .and_then(|d| jiff::fmt::rfc2822::parse(&d).ok())
+    let bytes = read_capped(response, endpoint).await?;
+    Ok(FormAnswer {
+        status,
+        headers,
+        body: Body::parse(&bytes),
+        elapsed: started.elapsed(),
+        received_at: Timestamp::now(),
+    })
+}
+
+/// POSTs the ticket's form to the PAR endpoint.
+pub async fn send(
+    client: &reqwest::Client,
+    par_endpoint: &str,
+    ticket: &ParTicket,
+) -> Result<ParExchange, NetworkError> {
+    let answer = post_form(client, par_endpoint, &ticket.interaction_id, &ticket.form).await?;
+    let server_date = answer
+        .header("date")
+        .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
         .map(|z| z.timestamp());
     Ok(ParExchange {
-        status,
-        outcome,
-        echoed_interaction_id: header(INTERACTION_HEADER),
-        headers,
-        body,
-        elapsed: started.elapsed(),
-        received_at,
+        status: answer.status,
+        outcome: outcome_of(
+            answer.status,
+            answer.header("location"),
+            &answer.body,
+            answer.received_at,
+        ),
+        echoed_interaction_id: answer.header(INTERACTION_HEADER).map(str::to_owned),
         interaction_id: ticket.interaction_id.clone(),
         server_date,
+        headers: answer.headers,
+        body: answer.body,
+        elapsed: answer.elapsed,
+        received_at: answer.received_at,
     })
 }
 

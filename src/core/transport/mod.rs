@@ -7,13 +7,14 @@ mod discovery;
 mod exchange;
 
 pub use client::{
-    BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, http_client, is_loopback_url,
+    BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, closed_after_handshake,
+    http_client, is_loopback_url, read_capped,
 };
 pub use discovery::{
     Discovery, DiscoveryDocument, DiscoveryError, FLOW_FIELDS, discover, discovery_url,
     fetch_document, read_discovery, read_document,
 };
 pub use exchange::{
-    Body, Delivery, INTERACTION_HEADER, Outcome, ParExchange, authorize_url, deliver, read_answer,
-    send,
+    Body, Delivery, FormAnswer, INTERACTION_HEADER, Outcome, ParExchange, authorize_url, deliver,
+    kind_of, post_form, read_answer, send,
 };
