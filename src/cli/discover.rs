@@ -16,9 +16,7 @@ use crate::core::printable::{printable_line, redact_url};
 use crate::core::request::Overrides;
 use crate::core::session::Session;
 use crate::core::tls::TlsMaterial;
-use crate::core::transport::{
-    self, ClientOptions, DiscoveryDocument, DiscoveryError, NetworkError,
-};
+use crate::core::transport::{self, DiscoveryDocument, DiscoveryError, NetworkError};
 
 pub fn discover(args: &DiscoverArgs) -> Outcome {
     runtime()?.block_on(discover_async(args))
@@ -39,16 +37,7 @@ async fn discover_async(args: &DiscoverArgs) -> Outcome {
             "\"{issuer}\" is not a URL\n  hint: give the issuer identifier, e.g. https://auth1.sandbox.mya.ozoneapi.io"
         )));
     }
-    if args.insecure {
-        complain!(
-            "warning: --insecure: the server's TLS certificate is NOT verified; use this only with a test server you trust"
-        );
-    }
-    let options = ClientOptions {
-        connect_timeout: args.connect_timeout,
-        timeout: args.timeout,
-        insecure: args.insecure,
-    };
+    let options = args.network.options();
     let no_tls = TlsMaterial::default();
     let tls = session.as_ref().map_or(&no_tls, Session::tls);
     let url = transport::discovery_url(&issuer);

@@ -178,15 +178,8 @@ struct SubmitArgs {
     /// One JSON object: status, request_uri, expires_in, expires_at, interaction_id, authorize_url, body (or error, error_description, explanation)
     #[arg(long)]
     json: bool,
-    /// Do not verify the server's TLS certificate (test servers only)
-    #[arg(long)]
-    insecure: bool,
-    /// Seconds to wait for the whole exchange (more than 0, at most 3600)
-    #[arg(long, default_value = "30", value_name = "SECONDS", value_parser = parse_wait)]
-    timeout: Duration,
-    /// Seconds to wait for the connection (more than 0, at most 3600)
-    #[arg(long, default_value = "10", value_name = "SECONDS", value_parser = parse_wait)]
-    connect_timeout: Duration,
+    #[command(flatten)]
+    network: NetworkArgs,
 }
 
 #[derive(Debug, Args)]
@@ -200,6 +193,13 @@ struct DiscoverArgs {
     /// One JSON object: the document's fields this flow uses, discovery_url, profile, findings
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+/// How to talk to a server: the same flags for every command that does.
+#[derive(Debug, Args)]
+struct NetworkArgs {
     /// Do not verify the server's TLS certificate (test servers only)
     #[arg(long)]
     insecure: bool,
@@ -209,6 +209,22 @@ struct DiscoverArgs {
     /// Seconds to wait for the connection (more than 0, at most 3600)
     #[arg(long, default_value = "10", value_name = "SECONDS", value_parser = parse_wait)]
     connect_timeout: Duration,
+}
+
+impl NetworkArgs {
+    /// The client options, warning first when the server's certificate goes unchecked.
+    fn options(&self) -> crate::core::transport::ClientOptions {
+        if self.insecure {
+            output::complain!(
+                "warning: --insecure: the server's TLS certificate is NOT verified; use this only with a test server you trust"
+            );
+        }
+        crate::core::transport::ClientOptions {
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            insecure: self.insecure,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -18,7 +18,7 @@ use crate::core::profile;
 use crate::core::request::Overrides;
 use crate::core::sandbox::{Config, Sandbox, TrustedClient};
 use crate::core::session::{Built, Session};
-use crate::core::transport::{self, ClientOptions, Delivery, Outcome as ParOutcome};
+use crate::core::transport::{self, Delivery, Outcome as ParOutcome};
 
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
@@ -43,16 +43,7 @@ pub fn submit(args: &SubmitArgs) -> Outcome {
 
 async fn submit_async(args: &SubmitArgs) -> Outcome {
     let session = Session::open(&args.profile.profile, &args.overrides.to_overrides()).await?;
-    let options = ClientOptions {
-        connect_timeout: args.connect_timeout,
-        timeout: args.timeout,
-        insecure: args.insecure,
-    };
-    if args.insecure {
-        complain!(
-            "warning: --insecure: the server's TLS certificate is NOT verified; use this only with a test server you trust"
-        );
-    }
+    let options = args.network.options();
     let built = build_now(&session)?;
     match session.deliver(&built.ticket, &options).await {
         Ok(delivery) => Ok(report(args.json, &session, &built, &delivery)),
