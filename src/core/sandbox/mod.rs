@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use super::consent::PackSet;
 use super::keys::{KeyError, KeyFacts, SigningKey};
 use super::request::ParSeed;
-use store::{Codes, PushedRequests, STORE_CAP, Tokens, UsedJti};
+use store::{Codes, JTI_CAP, PushedRequests, STORE_CAP, Tokens, UsedJti};
 
 pub use grant::TEST_USER;
 
@@ -95,7 +95,7 @@ impl AppState {
         AppState {
             config,
             issuer,
-            used_jti: Mutex::new(UsedJti::new(STORE_CAP)),
+            used_jti: Mutex::new(UsedJti::new(JTI_CAP)),
             pushed: Mutex::new(PushedRequests::new(STORE_CAP)),
             codes: Mutex::new(Codes::new(STORE_CAP)),
             access_tokens: Mutex::new(Tokens::new(STORE_CAP)),

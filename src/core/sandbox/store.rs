@@ -2,7 +2,9 @@
 //! client assertion jti it has seen, the authorization codes and the tokens it issued. All are
 //! bounded: an entry lives until it expires and is
 //! purged after, and at most `STORE_CAP` live entries are kept, the oldest going first, so
-//! memory stays flat whatever the load.
+//! memory stays flat whatever the load. The jti store is the exception to "oldest first": it
+//! has a larger cap (`JTI_CAP`) and refuses new assertions when full, since forgetting a live
+//! jti would let its assertion be replayed.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,6 +12,10 @@ use super::grant::{Asked, Grant, IssuedCode};
 
 /// Live entries per store.
 pub const STORE_CAP: usize = 1_000;
+
+/// Live assertion jti: about 100 bytes each, so a few MB at most; at one assertion a
+/// millisecond, 5-minute assertions would still take 300,000, which no test client sends.
+pub const JTI_CAP: usize = 20_000;
 
 struct Entry<V> {
     /// Insertion order, to find the oldest.
@@ -78,6 +84,12 @@ impl<V> Expiring<V> {
         self.by_key.get_mut(key).map(|entry| &mut entry.value)
     }
 
+    /// Whether every place is taken by a live entry, so an insert would push one out.
+    fn full(&mut self, now: i64) -> bool {
+        self.purge(now);
+        self.by_key.len() >= self.cap
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.by_key.len()
@@ -130,6 +142,15 @@ impl PushedRequests {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JtiUse {
+    First,
+    /// Seen before, and its assertion has not expired.
+    Replay,
+    /// Every place holds a live jti; try again once one expires.
+    StoreFull,
+}
+
 /// jti of client assertions, each kept until its assertion expires so a replay within the
 /// assertion's life is refused.
 pub struct UsedJti(Expiring<()>);
@@ -139,13 +160,17 @@ impl UsedJti {
         UsedJti(Expiring::new(cap))
     }
 
-    /// Remembers a jti; false when it was seen before and its assertion has not expired.
-    pub fn first_use(&mut self, jti: &str, expires_at: i64, now: i64) -> bool {
+    /// Remembers a jti. A full store refuses rather than forgets a live jti: forgetting one
+    /// would let its assertion be replayed.
+    pub fn first_use(&mut self, jti: &str, expires_at: i64, now: i64) -> JtiUse {
         if self.0.get_mut(jti, now).is_some() {
-            return false;
+            return JtiUse::Replay;
+        }
+        if self.0.full(now) {
+            return JtiUse::StoreFull;
         }
         self.0.insert(jti.to_owned(), expires_at, (), now);
-        true
+        JtiUse::First
     }
 
     #[cfg(test)]
@@ -185,23 +210,20 @@ mod tests {
     #[test]
     fn a_jti_is_refused_until_its_assertion_expires_then_forgotten() {
         let mut store = UsedJti::new(STORE_CAP);
-        assert!(store.first_use("j", NOW + 60, NOW));
-        assert!(!store.first_use("j", NOW + 60, NOW + 60));
-        assert!(store.first_use("k", NOW + 200, NOW + 61));
+        assert_eq!(store.first_use("j", NOW + 60, NOW), JtiUse::First);
+        assert_eq!(store.first_use("j", NOW + 60, NOW + 60), JtiUse::Replay);
+        assert_eq!(store.first_use("k", NOW + 200, NOW + 61), JtiUse::First);
         assert_eq!(store.len(), 1, "the expired jti was purged");
-        assert!(store.first_use("j", NOW + 200, NOW + 62));
+        assert_eq!(store.first_use("j", NOW + 200, NOW + 62), JtiUse::First);
     }
 
     #[test]
     fn the_cap_holds_and_the_oldest_go_first() {
         let mut pushed_store = PushedRequests::new(STORE_CAP);
-        let mut jti = UsedJti::new(STORE_CAP);
         for i in 0..STORE_CAP + 500 {
             pushed_store.insert(format!("urn:{i}"), NOW + 90, pushed(), NOW);
-            assert!(jti.first_use(&format!("j{i}"), NOW + 60, NOW));
         }
         assert_eq!(pushed_store.len(), STORE_CAP);
-        assert_eq!(jti.len(), STORE_CAP);
         assert!(pushed_store.live("urn:499", NOW).is_none());
         assert!(pushed_store.live("urn:500", NOW).is_some());
         assert!(
@@ -209,6 +231,30 @@ mod tests {
                 .live(&format!("urn:{}", STORE_CAP + 499), NOW)
                 .is_some()
         );
+    }
+
+    #[test]
+    fn a_full_jti_store_refuses_rather_than_forgets_a_live_jti() {
+        let mut jti = UsedJti::new(STORE_CAP);
+        for i in 0..STORE_CAP {
+            assert_eq!(
+                jti.first_use(&format!("j{i}"), NOW + 60, NOW),
+                JtiUse::First
+            );
+        }
+        assert_eq!(jti.first_use("one-more", NOW + 60, NOW), JtiUse::StoreFull);
+        assert_eq!(
+            jti.first_use("j0", NOW + 60, NOW),
+            JtiUse::Replay,
+            "the oldest is kept"
+        );
+        assert_eq!(jti.len(), STORE_CAP);
+        // Once they expire, there is room again.
+        assert_eq!(
+            jti.first_use("one-more", NOW + 200, NOW + 61),
+            JtiUse::First
+        );
+        assert_eq!(jti.len(), 1);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::grant::Asked;
+use super::store::{JTI_CAP, JtiUse};
 use crate::core::jws::{self, DecodedJwt};
 use crate::core::lint::{self, Finding, Severity};
 use crate::core::oauth::OAuthError;
@@ -279,15 +280,21 @@ fn first_use_of_jti(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .first_use(jti, expires_at, now.as_second());
-    if first {
-        return Ok(());
+    match first {
+        JtiUse::First => Ok(()),
+        JtiUse::Replay => Err(Refusal::new(
+            OAuthError::InvalidClient,
+            format!(
+                "the client assertion jti {jti} was already used: make a fresh assertion per request (RFC 7523 3)"
+            ),
+        )),
+        JtiUse::StoreFull => Err(Refusal::new(
+            OAuthError::TemporarilyUnavailable,
+            format!(
+                "the sandbox holds {JTI_CAP} live assertion jti and forgets none before it expires (a replay would pass): retry when the oldest expires, or use shorter assertion lifetimes"
+            ),
+        )),
     }
-    Err(Refusal::new(
-        OAuthError::InvalidClient,
-        format!(
-            "the client assertion jti {jti} was already used: make a fresh assertion per request (RFC 7523 3)"
-        ),
-    ))
 }
 
 fn registered_redirect_uri(state: &AppState, request: &DecodedJwt) -> Result<(), Refusal> {
