@@ -221,9 +221,21 @@ fn refusal(result: Result<callback::AuthorizationCode, CheckError>) -> Refusal {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn par_authorize_callback_token_and_a_verified_id_token() {
     let rig = Rig::start();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let discovery = transport::fetch_document(&http, rig.issuer())
+        .await
+        .unwrap();
+    let iss_required = discovery.flag("authorization_response_iss_parameter_supported");
+    assert_eq!(iss_required, Some(true));
+    assert!(
+        discovery
+            .list("id_token_signing_alg_values_supported")
+            .unwrap()
+            .contains(&"PS256")
+    );
+
     let authorized = rig.authorize().await;
     let flow = &authorized.flow;
-
     let callback = Callback::parse(&authorized.callback_url).unwrap();
     assert_eq!(callback.iss.as_deref(), Some(rig.issuer()), "RFC 9207 iss");
     assert_eq!(callback.state.as_deref(), Some(flow.state.as_str()));
@@ -231,7 +243,7 @@ async fn par_authorize_callback_token_and_a_verified_id_token() {
         &callback,
         |state| rig.flows.take(state),
         rig.issuer(),
-        true,
+        iss_required == Some(true),
         Timestamp::now(),
     )
     .unwrap();
@@ -257,8 +269,8 @@ async fn par_authorize_callback_token_and_a_verified_id_token() {
     assert_eq!(details[0]["type"], asked[0]["type"]);
     assert_eq!(details[0]["consent"], asked[0]["consent"]);
 
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let jwks_uri = id_token::jwks_uri(&http, rig.issuer()).await.unwrap();
+    assert_eq!(Some(jwks_uri.as_str()), discovery.str("jwks_uri"));
     let jwks = id_token::fetch_jwks(&http, &jwks_uri).await.unwrap();
     let expected = Expected {
         issuer: rig.issuer(),
