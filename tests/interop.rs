@@ -4,9 +4,8 @@
 //! status and error code each server must answer. Agreement is the goal; the one
 //! disagreement left is commented with which server follows which text.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+#[path = "common/oidc_provider.rs"]
+mod oidc_provider;
 
 use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::jws;
@@ -16,83 +15,8 @@ use consent_explorer::core::request::{self, ParTicket};
 use consent_explorer::core::request::{Endpoints, Overrides, ParSeed};
 use consent_explorer::core::sandbox::{Config, Sandbox, TrustedClient};
 use jsonwebtoken::Algorithm;
+use oidc_provider::{CLIENT_ID, REDIRECT_URI};
 use serde_json::{Value, json};
-
-const CLIENT_ID: &str = "consent-explorer-demo";
-const REDIRECT_URI: &str = "http://127.0.0.1:8080/callback";
-
-fn interop_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop"))
-}
-
-/// `npm ci` from the lock file when the pinned oidc-provider is not installed yet.
-fn install_oidc_provider() {
-    if interop_dir()
-        .join("node_modules/oidc-provider/package.json")
-        .exists()
-    {
-        return;
-    }
-    let out = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(interop_dir())
-        .output()
-        .expect("npm is needed for the interop tests (Node 20+)");
-    assert!(
-        out.status.success(),
-        "npm ci failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-struct OidcProvider {
-    child: Child,
-    endpoints: Endpoints,
-}
-
-impl Drop for OidcProvider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_oidc_provider(jwks_path: &Path) -> OidcProvider {
-    install_oidc_provider();
-    let mut child = Command::new("node")
-        .arg(interop_dir().join("server.mjs"))
-        .args([
-            "--port",
-            "0",
-            "--client-id",
-            CLIENT_ID,
-            "--redirect-uri",
-            REDIRECT_URI,
-            "--jwks",
-        ])
-        .arg(jwks_path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node is needed for the interop tests");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: Value = serde_json::from_str(&line)
-        .unwrap_or_else(|_| panic!("oidc-provider did not start: {line:?}"));
-    let s = |k: &str| ready[k].as_str().unwrap().to_owned();
-    OidcProvider {
-        endpoints: Endpoints {
-            issuer: s("issuer"),
-            par: Some(s("par_endpoint")),
-            authorization: Some(s("authorization_endpoint")),
-            token: Some(s("token_endpoint")),
-        },
-        child,
-    }
-}
 
 fn seed(endpoints: &Endpoints) -> ParSeed {
     let mut seed = profile::builtin("local")
@@ -488,7 +412,7 @@ async fn oidc_provider_and_the_embedded_server_agree() {
     )
     .unwrap();
 
-    let oidc = start_oidc_provider(&jwks_path);
+    let oidc = oidc_provider::start(&jwks_path, &[]);
     let client = TrustedClient {
         client_id: CLIENT_ID.into(),
         redirect_uris: vec![REDIRECT_URI.into()],

@@ -2,7 +2,10 @@
 // A strict FAPI 2.0 authorization server for consent-explorer interop tests, on panva's oidc-provider.
 //
 //   node server.mjs --jwks PATH [--port N] [--client-id ID] [--redirect-uri URI ...] [--host 127.0.0.1]
-//                   [--ignore-stdin]
+//                   [--ignore-stdin] [--auto-approve]
+//
+// --auto-approve answers the login and consent interactions itself (a fixed test account,
+// everything asked granted), so a test reaches the redirect_uri by following redirects alone.
 //
 // stdout carries exactly one JSON line once the server listens:
 //   {"issuer": ..., "par_endpoint": ..., "authorization_endpoint": ..., "token_endpoint": ..., "port": N}
@@ -34,7 +37,7 @@ const RESOURCE_SCOPE = 'accounts profile';
 function usage(message) {
   if (message) process.stderr.write(`server.mjs: ${message}\n`);
   process.stderr.write(
-    'usage: node server.mjs --jwks PATH [--port N] [--host 127.0.0.1] [--client-id ID] [--redirect-uri URI]... [--ignore-stdin]\n',
+    'usage: node server.mjs --jwks PATH [--port N] [--host 127.0.0.1] [--client-id ID] [--redirect-uri URI]... [--ignore-stdin] [--auto-approve]\n',
   );
   process.exit(2);
 }
@@ -47,6 +50,7 @@ function parseArgs(argv) {
     redirectUris: [],
     jwks: undefined,
     watchStdin: true,
+    autoApprove: false,
   };
   for (let i = 0; i < argv.length; i += 1) {
     let arg = argv[i];
@@ -74,6 +78,7 @@ function parseArgs(argv) {
       case '--redirect-uri': opts.redirectUris.push(next()); break;
       case '--jwks': opts.jwks = next(); break;
       case '--ignore-stdin': opts.watchStdin = false; break;
+      case '--auto-approve': opts.autoApprove = true; break;
       case '-h':
       case '--help': usage(); break;
       default: usage(`unknown argument ${arg}`);
@@ -326,16 +331,19 @@ const configuration = {
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
     requestObjects: { enabled: true, requireSignedRequestObject: true },
     claimsParameter: { enabled: true },
-    devInteractions: { enabled: true },
+    // The dev pages would answer /interaction/:uid before the auto-approver could.
+    devInteractions: { enabled: !opts.autoApprove },
     richAuthorizationRequests: {
       enabled: true,
       types: {
         [MY_TYPE]: { validate: validateMy },
         [UAE_TYPE]: { validate: validateUae },
       },
-      authorizationDetailsForGrantSource: (_ctx, source) => source.authorizationDetails,
-      authorizationDetailsForAccessToken: (_ctx, _token, source) => source.authorizationDetails,
-      authorizationDetailsForIntrospection: (_ctx, token) => token.authorizationDetails,
+      // The code carries what the user approved (the Grant), the access token what its code
+      // carried: the token response then echoes the consent as the Open Finance servers do.
+      authorizationDetailsForGrantSource: (ctx) => ctx.oidc.grant?.rar,
+      authorizationDetailsForAccessToken: (_ctx, _token, source) => source?.rar,
+      authorizationDetailsForIntrospection: (_ctx, token) => token.rar,
     },
     // oidc-provider refuses every RAR request ("resource indicator must be provided or defaulted
     // to ...") unless a resource is given or defaulted; consent-explorer sends none.
@@ -379,7 +387,53 @@ provider.emit = (event, ...args) => {
   return originalEmit(event, ...args);
 };
 
-httpServer.on('request', provider.callback());
+// ---------------------------------------------------------------------------------------------
+// Auto-approval (--auto-approve): what a user would do on the login and consent pages. Each
+// prompt is its own interaction: login first, then (back at /auth/:uid) consent.
+
+const TEST_ACCOUNT = 'interop-user';
+const INTERACTION_PATH = /^\/interaction\/[A-Za-z0-9_-]+$/;
+
+async function consentToEverythingAsked(details) {
+  const { prompt, params, session, grantId } = details;
+  const grant = grantId
+    ? await provider.Grant.find(grantId)
+    : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+  const missing = prompt.details;
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(resource, scopes.join(' '));
+  }
+  for (const detail of missing.rar ?? []) grant.addRar(detail);
+  return { consent: { grantId: await grant.save() } };
+}
+
+async function autoApprove(req, res) {
+  const details = await provider.interactionDetails(req, res);
+  let result;
+  switch (details.prompt.name) {
+    case 'login': result = { login: { accountId: TEST_ACCOUNT } }; break;
+    case 'consent': result = await consentToEverythingAsked(details); break;
+    default: throw new Error(`no automatic answer to the '${details.prompt.name}' prompt`);
+  }
+  await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });
+}
+
+const providerCallback = provider.callback();
+httpServer.on('request', (req, res) => {
+  const path = new URL(req.url, issuer).pathname;
+  if (!opts.autoApprove || req.method !== 'GET' || !INTERACTION_PATH.test(path)) {
+    providerCallback(req, res);
+    return;
+  }
+  autoApprove(req, res).catch((err) => {
+    process.stderr.write(`server.mjs: auto-approval failed: ${err.stack || err}\n`);
+    if (res.headersSent) return;
+    res.writeHead(500, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'server_error', error_description: 'auto-approval failed' }));
+  });
+});
 
 stdoutLine({
   issuer,
