@@ -2,11 +2,12 @@
 //! oidc-provider (tests/interop), and against a loopback server serving crafted documents.
 
 mod common;
+#[path = "common/oidc_provider.rs"]
+mod oidc_provider;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 
 use common::{TestEnv, stderr, stdout};
 use serde_json::{Value, json};
@@ -280,71 +281,20 @@ fn the_human_text_groups_the_fields_and_shows_server_strings_without_obeying_the
 
 // ---- oidc-provider ---------------------------------------------------------------------------
 
-fn interop_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop"))
-}
-
-struct OidcProvider {
-    child: Child,
-    issuer: String,
-}
-
-impl Drop for OidcProvider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The pinned oidc-provider of tests/interop, installed by `npm ci` when missing.
-fn start_oidc_provider(jwks: &Path) -> OidcProvider {
-    if !interop_dir()
-        .join("node_modules/oidc-provider/package.json")
-        .exists()
-    {
-        let out = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(interop_dir())
-            .output()
-            .expect("npm is needed for the interop tests (Node 20+)");
-        assert!(out.status.success(), "npm ci failed");
-    }
-    let mut child = Command::new("node")
-        .arg(interop_dir().join("server.mjs"))
-        .args(["--port", "0", "--client-id", "consent-explorer-demo"])
-        .args(["--redirect-uri", "http://127.0.0.1:8080/callback", "--jwks"])
-        .arg(jwks)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node is needed for the interop tests");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: Value = serde_json::from_str(&line)
-        .unwrap_or_else(|_| panic!("oidc-provider did not start: {line:?}"));
-    OidcProvider {
-        issuer: ready["issuer"].as_str().unwrap().to_owned(),
-        child,
-    }
-}
-
 #[test]
 fn oidc_provider_is_read_and_checked_against_a_profile() {
     let env = TestEnv::new();
     let jwks = env.json(&["jwks", "--profile", "local"]);
     let jwks_path = env.write("jwks.json", &jwks.to_string());
-    let oidc = start_oidc_provider(&jwks_path);
+    let oidc = oidc_provider::start(&jwks_path, &[]);
 
-    let (code, report) = run_json(&env, &[&oidc.issuer]);
+    let (code, report) = run_json(&env, &[&oidc.endpoints.issuer]);
     assert_eq!(code, Some(0), "{report}");
-    assert_eq!(report["issuer"], oidc.issuer.as_str());
+    assert_eq!(report["issuer"], oidc.endpoints.issuer.as_str());
     assert_eq!(report["require_pushed_authorization_requests"], true);
     assert_eq!(
         report["pushed_authorization_request_endpoint"],
-        format!("{}/request", oidc.issuer)
+        format!("{}/request", oidc.endpoints.issuer)
     );
     assert_eq!(
         report["authorization_response_iss_parameter_supported"],
@@ -364,7 +314,7 @@ fn oidc_provider_is_read_and_checked_against_a_profile() {
             "target = \"embedded\"",
             &format!(
                 "issuer = \"{0}\"\npar_endpoint = \"{0}/par\"\nauthorization_endpoint = \"{0}/auth\"",
-                oidc.issuer
+                oidc.endpoints.issuer
             ),
         );
     let profile = env.write("oidc.toml", &text);
