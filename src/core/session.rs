@@ -394,7 +394,16 @@ impl Session {
         let issuer = &self.seed.endpoints.issuer;
         let client = transport::http_client(issuer, &self.tls, options)?;
         let jwks_uri = id_token::jwks_uri(&client, issuer).await?;
-        let client = transport::http_client(&jwks_uri, &self.tls, options)?;
+        // A client costs milliseconds to build (TLS roots): the issuer's serves its own host.
+        let same_origin = |a: &str, b: &str| {
+            let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
+            origin(a).is_some() && origin(a) == origin(b)
+        };
+        let client = if same_origin(issuer, &jwks_uri) {
+            client
+        } else {
+            transport::http_client(&jwks_uri, &self.tls, options)?
+        };
         let jwks = id_token::fetch_jwks(&client, &jwks_uri).await?;
         let expected = Expected {
             issuer,
