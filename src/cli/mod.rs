@@ -4,10 +4,12 @@
 mod build;
 mod catalog;
 mod discover;
+mod flow;
 mod keys;
 mod output;
 mod render;
 mod submit;
+mod token;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -46,6 +48,15 @@ enum Command {
     Lint(LintArgs),
     /// Send the PAR and show the answer (exit 1 refused, 3 network/TLS problem)
     Submit(SubmitArgs),
+    /// Check a callback and exchange its code for tokens, the ID token verified (exit 1 refused or a failed check)
+    Token(TokenArgs),
+    /// PAR, authorize, callback and token in one command (headless against the embedded sandbox)
+    Flow(FlowArgs),
+    /// Trade the kept refresh token for new tokens
+    Refresh(RefreshArgs),
+    /// The kept tokens (0600, in the data dir)
+    #[command(subcommand)]
+    Tokens(TokensCommand),
     /// Read the server's discovery document; with a profile, where they disagree (exit 1 on an error)
     Discover(DiscoverArgs),
     /// Run the embedded sandbox authorization server in the foreground
@@ -180,6 +191,76 @@ struct SubmitArgs {
     json: bool,
     #[command(flatten)]
     network: NetworkArgs,
+}
+
+/// How tokens are shown and kept: the same flags for `token` and `flow`.
+#[derive(Debug, Args)]
+struct TokenOutputArgs {
+    /// One JSON object: status, token_type, expires_in, expires_at, scope, authorization_details, consent_id, id_token, access_token, refresh_token_present, interaction_id (or error, error_description, explanation)
+    #[arg(long)]
+    json: bool,
+    /// Print the tokens in full (else only their first and last 4 characters)
+    #[arg(long)]
+    show_tokens: bool,
+    /// Do not keep the tokens in the token store
+    #[arg(long)]
+    no_store: bool,
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    #[command(flatten)]
+    profile: ProfileArg,
+    /// The whole URL the browser was redirected to (or only its query)
+    #[arg(long, value_name = "URL")]
+    callback: String,
+    #[command(flatten)]
+    output: TokenOutputArgs,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+#[derive(Debug, Args)]
+struct FlowArgs {
+    #[command(flatten)]
+    profile: ProfileArg,
+    /// Print the authorize URL without opening the system browser
+    #[arg(long)]
+    no_browser: bool,
+    /// Seconds to wait for the callback on a loopback redirect_uri
+    #[arg(long, default_value = "300", value_name = "SECONDS", value_parser = parse_wait)]
+    wait: Duration,
+    #[command(flatten)]
+    output: TokenOutputArgs,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+#[derive(Debug, Args)]
+struct RefreshArgs {
+    #[command(flatten)]
+    profile: ProfileArg,
+    /// The same JSON object as `token --json`
+    #[arg(long)]
+    json: bool,
+    /// Print the tokens in full (else only their first and last 4 characters)
+    #[arg(long)]
+    show_tokens: bool,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokensCommand {
+    /// Remove the kept tokens of one profile, or of every profile
+    Clear(TokensClearArgs),
+}
+
+#[derive(Debug, Args)]
+struct TokensClearArgs {
+    /// Only this profile's tokens (default: every profile's)
+    #[arg(long, short)]
+    profile: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -319,6 +400,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Build(args)) => build::build(&args),
         Some(Command::Lint(args)) => build::lint(&args),
         Some(Command::Submit(args)) => submit::submit(&args),
+        Some(Command::Token(args)) => token::token(&args),
+        Some(Command::Flow(args)) => flow::flow(&args),
+        Some(Command::Refresh(args)) => token::refresh(&args),
+        Some(Command::Tokens(TokensCommand::Clear(args))) => token::tokens_clear(&args),
         Some(Command::Discover(args)) => discover::discover(&args),
         Some(Command::Sandbox(args)) => submit::sandbox(&args),
         Some(Command::Jwks(args)) => keys::jwks(&args),

@@ -46,7 +46,16 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
     let options = args.network.options();
     let built = build_now(&session)?;
     match session.deliver(&built.ticket, &options).await {
-        Ok(delivery) => Ok(report(args.json, &session, &built, &delivery)),
+        Ok(delivery) => {
+            let state = remember(&session, &built, &delivery);
+            Ok(report(
+                args.json,
+                &session,
+                &built,
+                &delivery,
+                state.as_deref(),
+            ))
+        }
         Err(network) => {
             if args.json {
                 output::json(
@@ -57,6 +66,36 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
             }
             Ok(ExitCode::from(3))
         }
+    }
+}
+
+/// Records the flow an accepted PAR started, for `token --callback`; answers its state. A
+/// flow that cannot be kept is said, not fatal: the PAR itself went through.
+fn remember(session: &Session, built: &Built, delivery: &Delivery) -> Option<String> {
+    if !matches!(delivery.exchange.outcome, ParOutcome::Accepted { .. }) {
+        return None;
+    }
+    match session.record_flow(&built.ticket, &delivery.exchange.outcome, Timestamp::now()) {
+        Ok(flow) => Some(flow.state),
+        Err(e) => {
+            complain!("warning: the pending flow was not kept, so `token` cannot complete it: {e}");
+            None
+        }
+    }
+}
+
+/// How to go on after an accepted PAR. The embedded sandbox stops with this process, so its
+/// flow can only be completed by `flow`.
+fn next_steps(session: &Session) -> String {
+    let profile = &session.seed().profile_name;
+    if session.sandbox_issuer().is_some() {
+        format!(
+            "next          the embedded sandbox stops with this command: `consent-explorer flow --profile {profile}` runs PAR, authorize and token in one go"
+        )
+    } else {
+        format!(
+            "next          open the authorize URL, approve, then `consent-explorer token --profile {profile} --callback URL` with the URL the browser was sent to"
+        )
     }
 }
 
@@ -74,7 +113,13 @@ pub(super) fn build_now(session: &Session) -> Result<Built, Failure> {
         })
 }
 
-fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery) -> ExitCode {
+fn report(
+    json_out: bool,
+    session: &Session,
+    built: &Built,
+    delivery: &Delivery,
+    state: Option<&str>,
+) -> ExitCode {
     let exchange = &delivery.exchange;
     let client_cert = session.tls().client_cert.as_ref();
     let authorize_url = |request_uri: &str| {
@@ -114,6 +159,7 @@ fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery)
                 "expires_at": crate::core::time::rfc3339_seconds(*expires_at),
                 "authorize_url": authorize_url(request_uri),
                 "code_verifier": built.ticket.code_verifier,
+                "state": state,
             }),
             ParOutcome::Refused {
                 error,
@@ -188,6 +234,10 @@ fn report(json_out: bool, session: &Session, built: &Built, delivery: &Delivery)
                 "code_verifier {} (for the token exchange)",
                 built.ticket.code_verifier
             ));
+            if let Some(state) = state {
+                out.push(format!("state         {}", printable_line(state)));
+            }
+            out.push(next_steps(session));
         }
         ParOutcome::Refused {
             error,

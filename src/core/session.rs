@@ -10,6 +10,13 @@ use rand::RngCore;
 use super::consent::PackSet;
 use super::edit::{ConsentEdit, EditError};
 use super::error::{ConfigError, Origin};
+use super::flow::StoreError;
+use super::flow::callback::{self, AuthorizationCode, Callback, CheckError};
+use super::flow::id_token::{self, Expected, ID_TOKEN_SKEW_SECS, IdTokenError, JwksError};
+use super::flow::pending::{FlowStore, PendingError, PendingFlow};
+use super::flow::store::{StoredTokens, TokenStore};
+use super::flow::token::{self, Grant, Secret, TokenExchange, TokenOutcome, TokenRequest};
+use super::jws;
 use super::keys::SigningKey;
 use super::lint::{self, Finding};
 use super::paths;
@@ -17,13 +24,56 @@ use super::profile::{self, LoadedProfile, Target};
 use super::request::{self, BuildError, Overrides, ParSeed, ParTicket};
 use super::sandbox::{Config, Sandbox, TrustedClient};
 use super::tls::TlsMaterial;
-use super::transport::{self, ClientOptions, Delivery, NetworkError};
+use super::transport::{
+    self, ClientOptions, Delivery, DiscoveryDocument, DiscoveryError, NetworkError,
+    NetworkErrorKind, Outcome,
+};
 
 /// A signed request and what lint says of it: lint is part of every build.
 #[derive(Debug, Clone)]
 pub struct Built {
     pub ticket: ParTicket,
     pub findings: Vec<Finding>,
+}
+
+/// Why a step after the PAR (recording the flow, the callback, the token exchange, the ID
+/// token) did not go through. Nothing here carries a code, verifier or token.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Pending(#[from] PendingError),
+    #[error(transparent)]
+    Callback(#[from] CheckError),
+    #[error("the token request could not be signed: {0}")]
+    Build(#[from] BuildError),
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    #[error("the server's keys could not be had to verify the ID token: {0}")]
+    Jwks(JwksError),
+    #[error("{}: {}", .0.code(), .0)]
+    IdToken(#[from] IdTokenError),
+    #[error(
+        "no refresh token is kept for profile {profile}: run `consent-explorer flow --profile {profile}` first"
+    )]
+    NoRefreshToken { profile: String },
+}
+
+impl From<JwksError> for FlowError {
+    fn from(e: JwksError) -> FlowError {
+        match e {
+            JwksError::Network(network) => FlowError::Network(network),
+            other => FlowError::Jwks(other),
+        }
+    }
+}
+
+/// A token endpoint's answer and, when it issued an ID token, that token verified.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub exchange: TokenExchange,
+    pub id_token: Option<id_token::VerifiedIdToken>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -219,9 +269,230 @@ impl Session {
         transport::deliver(&self.seed.endpoints, &self.tls, options, ticket).await
     }
 
+    /// Records the flow an accepted PAR of `ticket` started (0600, in the data dir), so a
+    /// later callback finds its state, nonce and verifier.
+    pub fn record_flow(
+        &self,
+        ticket: &ParTicket,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Result<PendingFlow, FlowError> {
+        let flow = PendingFlow::from_accepted(&self.seed, ticket, outcome, now)?;
+        let store = FlowStore::in_data_dir()?;
+        // Old flows go while we are here: their verifiers should not linger.
+        store.purge_expired(now)?;
+        store.record(&flow)?;
+        Ok(flow)
+    }
+
+    /// The issuer's discovery document, read with the profile's TLS material.
+    pub async fn discovery(
+        &self,
+        options: &ClientOptions,
+    ) -> Result<DiscoveryDocument, DiscoveryError> {
+        let issuer = &self.seed.endpoints.issuer;
+        let client = transport::http_client(&transport::discovery_url(issuer), &self.tls, options)?;
+        transport::fetch_document(&client, issuer).await
+    }
+
+    /// Checks a callback and takes its pending flow (a flow is used once). `iss` is required
+    /// when the discovery document announces `authorization_response_iss_parameter_supported`.
+    pub fn check_callback(
+        &self,
+        callback: &Callback,
+        discovery: Option<&DiscoveryDocument>,
+        now: Timestamp,
+    ) -> Result<AuthorizationCode, FlowError> {
+        let store = FlowStore::in_data_dir()?;
+        let profile = &self.seed.profile_name;
+        let iss_required = discovery
+            .and_then(|d| d.flag("authorization_response_iss_parameter_supported"))
+            .unwrap_or(false);
+        // Another profile's flow is not this one's to use up.
+        let lookup = |state: &str| match store.find_by_state(state)? {
+            Some(flow) if &flow.profile == profile => store.take(state),
+            _ => Ok(None),
+        };
+        Ok(callback::check(
+            callback,
+            lookup,
+            &self.seed.endpoints.issuer,
+            iss_required,
+            now,
+        )?)
+    }
+
+    /// Trades the code at the token endpoint (a fresh assertion, the flow's verifier and
+    /// redirect_uri, the profile's TLS) and verifies the ID token with the flow's nonce.
+    pub async fn exchange_code(
+        &self,
+        code: &AuthorizationCode,
+        options: &ClientOptions,
+        rng: &mut dyn RngCore,
+    ) -> Result<Tokens, FlowError> {
+        let grant = Grant::AuthorizationCode {
+            code: Secret::new(code.code.clone()),
+            redirect_uri: code.flow.redirect_uri.clone(),
+            code_verifier: Secret::new(code.flow.code_verifier.clone()),
+        };
+        self.trade(&grant, Some(&code.flow.nonce), options, rng)
+            .await
+    }
+
+    /// The refresh_token grant with the kept refresh token; a new ID token is verified
+    /// against the nonce of the one kept.
+    pub async fn refresh(
+        &self,
+        kept: &StoredTokens,
+        options: &ClientOptions,
+        rng: &mut dyn RngCore,
+    ) -> Result<Tokens, FlowError> {
+        let Some(refresh_token) = &kept.refresh_token else {
+            return Err(FlowError::NoRefreshToken {
+                profile: self.seed.profile_name.clone(),
+            });
+        };
+        let grant = Grant::RefreshToken {
+            refresh_token: Secret::new(refresh_token.clone()),
+        };
+        let nonce = kept
+            .id_token
+            .as_deref()
+            .and_then(|t| jws::decode(t).ok())
+            .and_then(|jwt| jwt.claim_str("nonce").map(str::to_owned));
+        self.trade(&grant, nonce.as_deref(), options, rng).await
+    }
+
+    async fn trade(
+        &self,
+        grant: &Grant,
+        nonce: Option<&str>,
+        options: &ClientOptions,
+        rng: &mut dyn RngCore,
+    ) -> Result<Tokens, FlowError> {
+        let request = TokenRequest::new(&self.seed, &self.key, grant, Timestamp::now(), rng)?;
+        let exchange = token::exchange(&self.seed.endpoints, &self.tls, options, &request).await?;
+        let id_token = match &exchange.outcome {
+            TokenOutcome::Issued(set) => match &set.id_token {
+                Some(compact) => Some(
+                    self.verify_id_token(compact.expose(), nonce.unwrap_or_default(), options)
+                        .await?,
+                ),
+                None => None,
+            },
+            _ => None,
+        };
+        Ok(Tokens { exchange, id_token })
+    }
+
+    async fn verify_id_token(
+        &self,
+        compact: &str,
+        nonce: &str,
+        options: &ClientOptions,
+    ) -> Result<id_token::VerifiedIdToken, FlowError> {
+        let issuer = &self.seed.endpoints.issuer;
+        let client = transport::http_client(issuer, &self.tls, options)?;
+        let jwks_uri = id_token::jwks_uri(&client, issuer).await?;
+        // A client costs milliseconds to build (TLS roots): the issuer's serves its own host.
+        let same_origin = |a: &str, b: &str| {
+            let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
+            origin(a).is_some() && origin(a) == origin(b)
+        };
+        let client = if same_origin(issuer, &jwks_uri) {
+            client
+        } else {
+            transport::http_client(&jwks_uri, &self.tls, options)?
+        };
+        let jwks = id_token::fetch_jwks(&client, &jwks_uri).await?;
+        let expected = Expected {
+            issuer,
+            client_id: &self.seed.client_id,
+            nonce,
+            now: Timestamp::now(),
+            skew_secs: ID_TOKEN_SKEW_SECS,
+        };
+        Ok(id_token::verify(compact, &jwks, &expected)?)
+    }
+
+    /// Keeps what a token answer issued as the profile's latest tokens (0600). A refresh
+    /// answer without a refresh or ID token keeps the earlier ones: refresh tokens are not
+    /// rotated everywhere.
+    pub fn keep_tokens(
+        &self,
+        set: &token::TokenSet,
+        earlier: Option<&StoredTokens>,
+    ) -> Result<StoredTokens, FlowError> {
+        let stored = tokens_to_keep(&self.seed.profile_name, set, earlier);
+        TokenStore::in_data_dir()?.save(&stored)?;
+        Ok(stored)
+    }
+
+    /// The tokens kept for this profile, if any.
+    pub fn kept_tokens(&self) -> Result<Option<StoredTokens>, FlowError> {
+        Ok(TokenStore::in_data_dir()?.load(&self.seed.profile_name)?)
+    }
+
+    /// Opens an authorize URL of the embedded sandbox with `auto=approve` (or `deny`) and
+    /// answers the redirect it sends at once: the callback URL, as a browser would reach it.
+    pub async fn authorize_headless(
+        &self,
+        authorize_url: &str,
+        approve: bool,
+        options: &ClientOptions,
+    ) -> Result<String, NetworkError> {
+        let decision = if approve { "approve" } else { "deny" };
+        let url = format!("{authorize_url}&auto={decision}");
+        let client = transport::http_client(&url, &self.tls, options)?;
+        let response = client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| transport::classify(e, &url))?;
+        response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                NetworkError::new(
+                    NetworkErrorKind::Other,
+                    format!(
+                        "the authorize endpoint answered {} without a redirect",
+                        response.status().as_u16()
+                    ),
+                    "is the profile's authorization_endpoint the sandbox's?",
+                )
+            })
+    }
+
     /// Where the sandbox server listens, when this session runs one.
     pub fn sandbox_issuer(&self) -> Option<&str> {
         self.sandbox.as_ref().map(Sandbox::issuer)
+    }
+}
+
+/// What a token answer leaves in the store: its tokens, with the earlier refresh and ID
+/// tokens where the answer has none.
+fn tokens_to_keep(
+    profile: &str,
+    set: &token::TokenSet,
+    earlier: Option<&StoredTokens>,
+) -> StoredTokens {
+    let expose = |s: &Option<Secret>| s.as_ref().map(|s| s.expose().to_owned());
+    StoredTokens {
+        profile: profile.to_owned(),
+        access_token: set.access_token.expose().to_owned(),
+        refresh_token: expose(&set.refresh_token)
+            .or_else(|| earlier.and_then(|e| e.refresh_token.clone())),
+        id_token: expose(&set.id_token).or_else(|| earlier.and_then(|e| e.id_token.clone())),
+        expires_at: set.expires_at,
+        scope: set.scope.clone(),
+        authorization_details: set
+            .authorization_details
+            .clone()
+            .map(serde_json::Value::from),
+        consent_id: set.consent_id().map(str::to_owned),
     }
 }
 
@@ -278,5 +549,40 @@ mod tests {
         assert_eq!(session.seed().endpoints.issuer, issuer);
         let again = session.start_sandbox().await.unwrap();
         assert_eq!(again.sandbox_issuer(), Some(issuer.as_str()));
+    }
+
+    #[test]
+    fn a_refresh_without_new_refresh_or_id_token_keeps_the_earlier_ones() {
+        let now: Timestamp = "2026-01-30T10:00:00Z".parse().unwrap();
+        let first = token::TokenSet::parse(
+            &serde_json::json!({
+                "access_token": "at-first-0123456789",
+                "token_type": "Bearer",
+                "expires_in": 600,
+                "refresh_token": "rt-first-0123456789",
+                "id_token": "eyJhbGciOiJQUzI1NiJ9.e30.c2ln",
+                "authorization_details": [{"type": "t", "consent": {"consent_id": "c-1"}}],
+            }),
+            now,
+        )
+        .unwrap();
+        let kept = tokens_to_keep("local", &first, None);
+        assert_eq!(kept.refresh_token.as_deref(), Some("rt-first-0123456789"));
+        assert_eq!(kept.consent_id.as_deref(), Some("c-1"));
+        assert_eq!(
+            kept.expires_at,
+            Some(now + jiff::SignedDuration::from_secs(600))
+        );
+
+        let refreshed = token::TokenSet::parse(
+            &serde_json::json!({"access_token": "at-second-0123456789", "token_type": "Bearer"}),
+            now,
+        )
+        .unwrap();
+        let after = tokens_to_keep("local", &refreshed, Some(&kept));
+        assert_eq!(after.access_token, "at-second-0123456789");
+        assert_eq!(after.refresh_token, kept.refresh_token);
+        assert_eq!(after.id_token, kept.id_token);
+        assert_eq!(after.consent_id, None);
     }
 }

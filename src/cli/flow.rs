@@ -1,0 +1,161 @@
+//! `flow`: PAR, authorize, callback and token in one command. Against the embedded sandbox
+//! the authorize step runs headless (the sandbox approves as its test user); elsewhere the
+//! browser is opened and the callback caught on a loopback redirect_uri, or pasted.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use jiff::Timestamp;
+
+use super::output::{complain, say};
+use super::submit::{build_now, runtime};
+use super::token::{self, Shown, network_failed, refused};
+use super::{Failure, FlowArgs, Outcome};
+use crate::core::flow::callback::{Callback, CallbackListener, ListenError};
+use crate::core::printable::redact_url;
+use crate::core::request::Overrides;
+use crate::core::session::Session;
+use crate::core::transport::{self, Outcome as ParOutcome};
+
+pub fn flow(args: &FlowArgs) -> Outcome {
+    runtime()?.block_on(flow_async(args))
+}
+
+async fn flow_async(args: &FlowArgs) -> Outcome {
+    let session = Session::open(&args.profile.profile, &Overrides::default()).await?;
+    let options = args.network.options();
+    let shown = Shown::from(&args.output);
+    let json_out = shown.json;
+    let built = build_now(&session)?;
+    let delivery = match session.deliver(&built.ticket, &options).await {
+        Ok(delivery) => delivery,
+        Err(network) => return Ok(network_failed(json_out, &network)),
+    };
+    let exchange = &delivery.exchange;
+    let request_uri = match &exchange.outcome {
+        ParOutcome::Accepted { request_uri, .. } => request_uri,
+        ParOutcome::Refused {
+            error,
+            error_description,
+            explanation,
+        } => {
+            refused(json_out, error, error_description.as_deref(), explanation);
+            return Ok(ExitCode::from(1));
+        }
+        ParOutcome::Unexpected { explanation } => {
+            refused(json_out, "unexpected_answer", None, explanation);
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let pending = session
+        .record_flow(&built.ticket, &exchange.outcome, Timestamp::now())
+        .map_err(|e| Failure::Other(e.to_string()))?;
+    complain!("PAR accepted: {}", redact_url(request_uri));
+    let Some(endpoint) = &delivery.authorization_endpoint else {
+        return Err(Failure::Other(
+            "neither the profile nor discovery names an authorization_endpoint\n  hint: set authorization_endpoint in the profile".into(),
+        ));
+    };
+    let authorize = transport::authorize_url(endpoint, &session.seed().client_id, request_uri);
+    let callback_url = if session.sandbox_issuer().is_some() {
+        complain!("authorize: the embedded sandbox approves as its test user (headless)");
+        match session.authorize_headless(&authorize, true, &options).await {
+            Ok(url) => url,
+            Err(network) => return Ok(network_failed(json_out, &network)),
+        }
+    } else {
+        let url = match by_person(args, &authorize, &pending.redirect_uri).await? {
+            Ok(url) => url,
+            Err(code) => return Ok(code),
+        };
+        if Timestamp::now() > pending.expires_at {
+            complain!(
+                "warning: the request_uri expired at {} before the callback came: the server may have refused it at the authorize step",
+                crate::core::time::rfc3339_seconds(pending.expires_at)
+            );
+        }
+        url
+    };
+    let callback =
+        Callback::parse(&callback_url).map_err(|e| Failure::Other(format!("the callback: {e}")))?;
+    complain!("callback received; exchanging the code");
+    Ok(token::complete(&session, &callback, &options, shown).await)
+}
+
+/// The person authorizes in a browser: the URL opened and printed (with a QR code on a
+/// terminal), then the callback caught on a loopback redirect_uri or pasted.
+async fn by_person(
+    args: &FlowArgs,
+    authorize: &str,
+    redirect_uri: &str,
+) -> Result<Result<String, ExitCode>, Failure> {
+    let listener = match CallbackListener::bind(redirect_uri).await {
+        Ok(listener) => Some(listener),
+        Err(ListenError::NotLoopback) => None,
+        Err(e) => return Err(Failure::Other(e.to_string())),
+    };
+    show_authorize_url(authorize, args.output.json);
+    if !args.no_browser
+        && let Err(e) = webbrowser::open(authorize)
+    {
+        complain!("no browser opened ({e}): open the URL above yourself");
+    }
+    let Some(listener) = listener else {
+        return paste().map(Ok);
+    };
+    complain!(
+        "waiting up to {} for the callback on 127.0.0.1:{} (Ctrl-C to stop)",
+        crate::core::time::short_duration(args.wait.as_secs() as i64),
+        listener.port()
+    );
+    let cancel = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match listener.wait(args.wait, cancel).await {
+        Ok(url) => Ok(Ok(url)),
+        Err(e) => {
+            complain!(
+                "error: {e}\n  hint: the flow is kept: `consent-explorer token --profile {} --callback URL` completes it with the redirect URL",
+                args.profile.profile
+            );
+            Ok(Err(ExitCode::from(1)))
+        }
+    }
+}
+
+/// Always printed (to stderr under --json, so stdout stays one JSON document), with a QR
+/// code when a person is looking: phone banking apps are often where consent is given.
+fn show_authorize_url(authorize: &str, json_out: bool) {
+    if json_out {
+        complain!("authorize: {authorize}");
+        return;
+    }
+    say!("Open this URL to authorize:\n{authorize}");
+    if std::io::stdout().is_terminal()
+        && let Ok(code) = qrcode::QrCode::new(authorize.as_bytes())
+    {
+        use qrcode::render::unicode::Dense1x2;
+        let picture = code
+            .render::<Dense1x2>()
+            .dark_color(Dense1x2::Light)
+            .light_color(Dense1x2::Dark)
+            .build();
+        say!("{picture}");
+    }
+}
+
+/// The whole redirect URL, pasted by the person on a terminal.
+fn paste() -> Result<String, Failure> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Failure::Other(
+            "the redirect_uri is not on loopback, so the callback must be pasted, but stdin is not a terminal\n  hint: the flow is kept: pass the redirect URL to `consent-explorer token --profile P --callback URL`".into(),
+        ));
+    }
+    complain!("Paste the whole URL the browser was sent to, then Enter:");
+    let mut line = String::new();
+    stdin
+        .read_line(&mut line)
+        .map_err(|e| Failure::Other(format!("cannot read the pasted callback: {e}")))?;
+    Ok(line.trim().to_owned())
+}
