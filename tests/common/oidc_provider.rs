@@ -51,29 +51,49 @@ impl Drop for OidcProvider {
 /// The server trusting the public keys at `jwks_path`, with `extra` flags (`--auto-approve`).
 pub fn start(jwks_path: &Path, extra: &[&str]) -> OidcProvider {
     install_oidc_provider();
-    let mut child = Command::new("node")
-        .arg(interop_dir().join("server.mjs"))
-        .args([
-            "--port",
-            "0",
-            "--client-id",
-            CLIENT_ID,
-            "--redirect-uri",
-            REDIRECT_URI,
-        ])
-        .args(extra)
-        .arg("--jwks")
-        .arg(jwks_path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node is needed for the interop tests");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: Value = serde_json::from_str(&line)
+    // Seen once on a loaded machine: node hung before listening, and the test with it. A
+    // bounded wait and a fresh process instead.
+    for _attempt in 0..3 {
+        let mut child = Command::new("node")
+            .arg(interop_dir().join("server.mjs"))
+            .args([
+                "--port",
+                "0",
+                "--client-id",
+                CLIENT_ID,
+                "--redirect-uri",
+                REDIRECT_URI,
+            ])
+            .args(extra)
+            .arg("--jwks")
+            .arg(jwks_path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node is needed for the interop tests");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        match rx.recv_timeout(STARTUP_WAIT) {
+            Ok(line) => return ready(child, &line),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+    panic!("oidc-provider did not print its address within {STARTUP_WAIT:?}, three times");
+}
+
+const STARTUP_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn ready(child: Child, line: &str) -> OidcProvider {
+    let ready: Value = serde_json::from_str(line)
         .unwrap_or_else(|_| panic!("oidc-provider did not start: {line:?}"));
     let s = |k: &str| ready[k].as_str().unwrap().to_owned();
     OidcProvider {
