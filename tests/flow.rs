@@ -7,9 +7,9 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Output, Stdio};
+use std::process::{Output, Stdio};
 
-use common::{TestEnv, stderr, stdout};
+use common::{SandboxProcess, TestEnv, stderr, stdout};
 use serde_json::Value;
 
 fn run_json(env: &TestEnv, args: &[&str], code: i32) -> Value {
@@ -112,35 +112,11 @@ fn files(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
     out
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The sandbox in the foreground trusting `trust`, and a profile of the same client and
 /// key pointing at it.
-fn foreground(env: &TestEnv, trust: &str) -> (Server, String) {
-    let mut child = env
-        .std_cmd()
-        .args(["sandbox", "--port", "0", "--trust", trust])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let issuer = loop {
-        let line = lines
-            .next()
-            .expect("the sandbox printed its issuer")
-            .unwrap();
-        if let Some(rest) = line.trim().strip_prefix("issuer") {
-            break rest.trim().to_owned();
-        }
-    };
+fn foreground(env: &TestEnv, trust: &str) -> (SandboxProcess, String) {
+    let server = env.start_sandbox("sandbox", &["--port", "0", "--trust", trust]);
+    let issuer = server.issuer.clone();
     let text = std::fs::read_to_string(env.path(trust))
         .or_else(|_| std::fs::read_to_string(common::repo_path("profiles/local.toml")))
         .unwrap()
@@ -152,7 +128,7 @@ fn foreground(env: &TestEnv, trust: &str) -> (Server, String) {
             ),
         );
     let profile = env.write("remote.toml", &text);
-    (Server(child), profile.to_str().unwrap().to_owned())
+    (server, profile.to_str().unwrap().to_owned())
 }
 
 /// GETs a loopback URL without following redirects; answers the whole response.

@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{TestEnv, stderr, stdout};
+use common::{SandboxProcess, TestEnv, stderr, stdout};
 
 /// Answers every connection with `reply` (raw HTTP bytes) after reading the request head and
 /// body; counts the requests it saw.
@@ -779,53 +779,14 @@ fn the_bad_input_table() {
 // ---------------------------------------------------------------------------------------------
 // The sandbox under load, as a process of its own so its memory can be read.
 
-/// `consent-explorer sandbox` on a free port, killed when dropped.
-struct SandboxProcess {
-    child: std::process::Child,
-    issuer: String,
-}
-
-impl SandboxProcess {
-    fn start(env: &TestEnv) -> SandboxProcess {
-        use std::io::BufRead;
-        let mut child = env
-            .std_cmd()
-            .args(["sandbox", "--port", "0"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let issuer = loop {
-            let line = lines
-                .next()
-                .expect("the sandbox printed its issuer")
-                .unwrap();
-            if let Some(rest) = line.trim().strip_prefix("issuer") {
-                break rest.trim().to_owned();
-            }
-        };
-        // Keep reading so a full pipe never blocks the server.
-        std::thread::spawn(move || lines.for_each(drop));
-        SandboxProcess { child, issuer }
-    }
-
-    /// Resident memory in KiB, from /proc/PID/status.
-    fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap()
-    }
-}
-
-impl Drop for SandboxProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Resident memory of a sandbox process in KiB, from /proc/PID/status.
+fn rss_kib(sandbox: &SandboxProcess) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", sandbox.pid())).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
 }
 
 /// What a client of the running sandbox needs: the trusted profile's seed pointed at it and
@@ -863,7 +824,7 @@ fn sandbox_client(
 fn the_sandbox_memory_stays_flat_over_a_thousand_pars() {
     use consent_explorer::core::{request, transport};
     let env = TestEnv::new();
-    let sandbox = SandboxProcess::start(&env);
+    let sandbox = env.start_sandbox("sandbox", &["--port", "0"]);
     let (seed, key, http) = sandbox_client(&env, &sandbox.issuer);
     let par_url = format!("{}/par", sandbox.issuer);
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -878,9 +839,9 @@ fn the_sandbox_memory_stays_flat_over_a_thousand_pars() {
         }
     };
     send_pars(1_000);
-    let full = sandbox.rss_kib();
+    let full = rss_kib(&sandbox);
     send_pars(1_000);
-    let after = sandbox.rss_kib();
+    let after = rss_kib(&sandbox);
     eprintln!("sandbox VmRSS: {full} KiB with full stores, {after} KiB 1,000 PARs later");
     assert!(
         after < full + 1024,
@@ -892,7 +853,7 @@ fn the_sandbox_memory_stays_flat_over_a_thousand_pars() {
 fn the_sandbox_answers_two_hundred_concurrent_connections() {
     use consent_explorer::core::{request, transport};
     let env = TestEnv::new();
-    let sandbox = SandboxProcess::start(&env);
+    let sandbox = env.start_sandbox("sandbox", &["--port", "0"]);
     let (seed, key, http) = sandbox_client(&env, &sandbox.issuer);
     let par_url = format!("{}/par", sandbox.issuer);
     let tickets: Vec<_> = (0..200)

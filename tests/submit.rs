@@ -5,10 +5,7 @@ mod common;
 #[path = "sandbox_flow/support.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
-use common::{TestEnv, stderr, stdout};
+use common::{SandboxProcess, TestEnv, stderr, stdout};
 use consent_explorer::core::consent::PackSet;
 use consent_explorer::core::jws;
 use consent_explorer::core::keys::SigningKey;
@@ -163,38 +160,15 @@ fn network_problems_exit_3_with_what_to_check() {
     assert_eq!(doc["kind"], "plain_http");
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `local-as` and returns it with its issuer, read from its banner.
-fn local_as(env: &TestEnv, args: &[&str]) -> (Server, String) {
+/// Starts `local-as` (the sandbox's old name) and returns it with its issuer.
+fn local_as(env: &TestEnv, args: &[&str]) -> (SandboxProcess, String) {
     start_sandbox(env, "local-as", args)
 }
 
-/// Starts the sandbox by `command` (its name or its alias) and returns it with its issuer.
-fn start_sandbox(env: &TestEnv, command: &str, args: &[&str]) -> (Server, String) {
-    let mut child = env
-        .std_cmd()
-        .arg(command)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let issuer = loop {
-        let line = lines.next().expect("local-as printed its issuer").unwrap();
-        if let Some(rest) = line.trim().strip_prefix("issuer") {
-            break rest.trim().to_owned();
-        }
-    };
-    (Server(child), issuer)
+fn start_sandbox(env: &TestEnv, command: &str, args: &[&str]) -> (SandboxProcess, String) {
+    let server = env.start_sandbox(command, args);
+    let issuer = server.issuer.clone();
+    (server, issuer)
 }
 
 #[test]

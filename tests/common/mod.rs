@@ -1,8 +1,9 @@
 //! Runs the real binary with its own config and data dirs, so tests never touch the user's.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Output, Stdio};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -59,6 +60,32 @@ impl TestEnv {
         path
     }
 
+    /// `consent-explorer COMMAND ARGS` (`sandbox` or its alias `local-as`) in the foreground,
+    /// with the issuer read from its banner.
+    pub fn start_sandbox(&self, command: &str, args: &[&str]) -> SandboxProcess {
+        let mut child = self
+            .std_cmd()
+            .arg(command)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let issuer = loop {
+            let line = lines
+                .next()
+                .expect("the sandbox printed its issuer")
+                .unwrap();
+            if let Some(rest) = line.trim().strip_prefix("issuer") {
+                break rest.trim().to_owned();
+            }
+        };
+        // Keep reading so a full pipe never blocks the server.
+        std::thread::spawn(move || lines.for_each(drop));
+        SandboxProcess { child, issuer }
+    }
+
     /// A new key of `alg` made by the binary's own keygen.
     pub fn keygen(&self, alg: &str, name: &str) -> PathBuf {
         let path = self.path(name);
@@ -69,6 +96,25 @@ impl TestEnv {
             String::from_utf8_lossy(&out.stderr)
         );
         path
+    }
+}
+
+/// A sandbox process, killed when dropped.
+pub struct SandboxProcess {
+    child: Child,
+    pub issuer: String,
+}
+
+impl SandboxProcess {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
