@@ -3,39 +3,22 @@
 //! the code (fresh assertion) and verify the ID token against the server's JWKS. p50 and p99
 //! over 300 flows. `cargo bench --bench flow`; under `cargo test` it runs 5 as a smoke test.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
 
 use consent_explorer::core::flow::callback::Callback;
 use consent_explorer::core::flow::token::TokenOutcome;
-use consent_explorer::core::keys::SigningKey;
-use consent_explorer::core::session::Session;
 use consent_explorer::core::transport::{self, ClientOptions, Outcome};
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 fn main() {
-    let benching = std::env::args().any(|a| a == "--bench");
-    let count = if benching { 300 } else { 5 };
+    let count = common::rounds(300, 5);
     // The pending flows go to a data dir of their own, never the user's.
     let data = tempfile::tempdir().unwrap();
     // SAFETY: set before the runtime starts, while this is the only thread.
     unsafe { std::env::set_var("CONSENT_EXPLORER_DATA_DIR", data.path()) };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let key = SigningKey::generate(jsonwebtoken::Algorithm::PS256)
-            .unwrap()
-            .0;
-        let session = Session::builtin_with_key("local", key)
-            .unwrap()
-            .start_sandbox()
-            .await
-            .unwrap();
+    common::runtime().block_on(async {
+        let session = common::sandbox_session().await;
         let options = ClientOptions::default();
         let mut times = Vec::with_capacity(count);
         for _ in 0..count {
@@ -78,13 +61,7 @@ fn main() {
             transport::http_client(&issuer, &Default::default(), &options).unwrap();
         }
         let per_client = started.elapsed() / count as u32;
-        times.sort();
-        println!(
-            "flow: {count} flows, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            percentile(&times, 0.5).as_secs_f64() * 1e3,
-            percentile(&times, 0.99).as_secs_f64() * 1e3,
-            times[times.len() - 1].as_secs_f64() * 1e3
-        );
+        common::report("flow", "flows", times);
         println!(
             "flow: building one HTTP client takes {:.2} ms (a flow builds several)",
             per_client.as_secs_f64() * 1e3

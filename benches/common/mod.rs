@@ -1,0 +1,50 @@
+//! What the loop benchmarks share: a runtime, a session on the embedded sandbox with a fresh
+//! PS256 key, and the p50/p99 line they print.
+
+use std::time::Duration;
+
+use consent_explorer::core::keys::SigningKey;
+use consent_explorer::core::session::Session;
+
+/// `bench` rounds under `cargo bench`, `smoke` under `cargo test` (a smoke test).
+pub fn rounds(bench: usize, smoke: usize) -> usize {
+    if std::env::args().any(|a| a == "--bench") {
+        bench
+    } else {
+        smoke
+    }
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The `local` profile with a new PS256 key, its sandbox running.
+pub async fn sandbox_session() -> Session {
+    let key = SigningKey::generate(jsonwebtoken::Algorithm::PS256)
+        .unwrap()
+        .0;
+    Session::builtin_with_key("local", key)
+        .unwrap()
+        .start_sandbox()
+        .await
+        .unwrap()
+}
+
+/// "NAME: N WHAT, p50 .. ms, p99 .. ms, max .. ms".
+pub fn report(name: &str, what: &str, mut times: Vec<Duration>) {
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let at = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "{name}: {} {what}, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        times.len(),
+        ms(at(0.5)),
+        ms(at(0.99)),
+        ms(times[times.len() - 1])
+    );
+}
