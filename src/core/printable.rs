@@ -4,46 +4,21 @@
 //! output path forgets it.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 
 /// `text` with every control character, and every bidirectional override (which can make shown
 /// text read differently from what it is), replaced by a visible escape such as `\u{1b}`.
 /// Newlines and tabs stay: multi-line bodies keep their shape.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if needs_escape(c) {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    escaped(text, visible_escape)
 }
 
 /// Like `printable`, for a value that should stay on one line (a header, an error code).
 pub fn printable_line(text: &str) -> Cow<'_, str> {
-    if !text
-        .chars()
-        .any(|c| c == '\n' || c == '\t' || needs_escape(c))
-    {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if needs_escape(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
+    escaped(text, |c| match c {
+        '\n' => Some("\\n".into()),
+        '\t' => Some("\\t".into()),
+        c => visible_escape(c),
+    })
 }
 
 /// Serialized JSON made safe for a terminal while staying valid JSON: serde_json escapes only
@@ -51,15 +26,26 @@ pub fn printable_line(text: &str) -> Cow<'_, str> {
 /// `\u009b`-style escapes (all of them lie in the Basic Multilingual Plane, and outside strings
 /// JSON is plain ASCII, so the document parses to the same value).
 pub fn printable_json(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(needs_escape) {
-        return Cow::Borrowed(json);
-    }
-    let mut out = String::with_capacity(json.len() + 8);
-    for c in json.chars() {
-        if needs_escape(c) {
-            let _ = write!(out, "\\u{:04x}", u32::from(c));
-        } else {
-            out.push(c);
+    escaped(json, |c| {
+        needs_escape(c).then(|| format!("\\u{:04x}", u32::from(c)).into())
+    })
+}
+
+fn visible_escape(c: char) -> Option<Cow<'static, str>> {
+    needs_escape(c).then(|| format!("\\u{{{:x}}}", u32::from(c)).into())
+}
+
+/// `text` with each character `escape` has an escape for replaced by it; borrowed when none has.
+fn escaped(text: &str, escape: impl Fn(char) -> Option<Cow<'static, str>>) -> Cow<'_, str> {
+    let Some(first) = text.char_indices().find(|&(_, c)| escape(c).is_some()) else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len() + 8);
+    out.push_str(&text[..first.0]);
+    for c in text[first.0..].chars() {
+        match escape(c) {
+            Some(escape) => out.push_str(&escape),
+            None => out.push(c),
         }
     }
     Cow::Owned(out)

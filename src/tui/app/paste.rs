@@ -7,7 +7,7 @@ use std::fmt;
 use tui_input::InputRequest;
 
 use super::{App, Overlay};
-use crate::core::printable::printable_line;
+use crate::core::printable::{needs_escape, printable_line};
 
 /// Far longer than any consent value or profile name: a longer paste is the wrong clipboard.
 pub const MAX_PASTE_CHARS: usize = 1000;
@@ -55,13 +55,11 @@ pub fn checked_paste(text: &str) -> Result<&str, PasteRefused> {
     if text.contains(char::REPLACEMENT_CHARACTER) {
         return Err(PasteRefused::NotUtf8);
     }
-    let mut buf = [0; 4];
-    match text
-        .chars()
-        .map(|c| printable_line(c.encode_utf8(&mut buf)).into_owned())
-        .find(|shown| shown.chars().count() > 1)
-    {
-        Some(shown) => Err(PasteRefused::Unprintable(shown)),
+    // A one-line field: a tab is refused like the characters that would act on the terminal.
+    match text.chars().find(|&c| c == '\t' || needs_escape(c)) {
+        Some(c) => Err(PasteRefused::Unprintable(
+            printable_line(c.encode_utf8(&mut [0; 4])).into_owned(),
+        )),
         None => Ok(text),
     }
 }
