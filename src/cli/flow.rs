@@ -57,6 +57,14 @@ async fn flow_async(args: &FlowArgs) -> Outcome {
         ));
     };
     let authorize = transport::authorize_url(endpoint, &session.seed().client_id, request_uri);
+    // Said before anyone logs in at the bank: a person would otherwise learn it at the end.
+    if let Some(warning) = expired_warning(
+        pending.expires_at,
+        Timestamp::now(),
+        "before the browser opened",
+    ) {
+        complain!("{warning}");
+    }
     let callback_url = if session.sandbox_issuer().is_some() {
         complain!("authorize: the embedded sandbox approves as its test user (headless)");
         match session.authorize_headless(&authorize, true, &options).await {
@@ -68,11 +76,12 @@ async fn flow_async(args: &FlowArgs) -> Outcome {
             Ok(url) => url,
             Err(code) => return Ok(code),
         };
-        if Timestamp::now() > pending.expires_at {
-            complain!(
-                "warning: the request_uri expired at {} before the callback came: the server may have refused it at the authorize step",
-                crate::core::time::rfc3339_seconds(pending.expires_at)
-            );
+        if let Some(warning) = expired_warning(
+            pending.expires_at,
+            Timestamp::now(),
+            "before the callback came",
+        ) {
+            complain!("{warning}");
         }
         url
     };
@@ -80,6 +89,16 @@ async fn flow_async(args: &FlowArgs) -> Outcome {
         Callback::parse(&callback_url).map_err(|e| Failure::Other(format!("the callback: {e}")))?;
     complain!("callback received; exchanging the code");
     Ok(token::complete(&session, &callback, &options, shown).await)
+}
+
+/// A warning when the request_uri is past its expiry at `now`; `when` says at which step.
+fn expired_warning(expires_at: Timestamp, now: Timestamp, when: &str) -> Option<String> {
+    (now >= expires_at).then(|| {
+        format!(
+            "warning: the request_uri expired at {} {when}: the server may refuse it at the authorize step (run the flow again for a fresh one)",
+            crate::core::time::rfc3339_seconds(expires_at)
+        )
+    })
 }
 
 /// The person authorizes in a browser: the URL opened and printed (with a QR code on a
@@ -158,4 +177,21 @@ fn paste() -> Result<String, Failure> {
         .read_line(&mut line)
         .map_err(|e| Failure::Other(format!("cannot read the pasted callback: {e}")))?;
     Ok(line.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_expired_request_uri_is_named_before_the_browser_opens() {
+        let expires_at: Timestamp = "2026-01-30T10:01:30Z".parse().unwrap();
+        let before: Timestamp = "2026-01-30T10:01:29Z".parse().unwrap();
+        assert_eq!(expired_warning(expires_at, before, "now"), None);
+        let warning = expired_warning(expires_at, expires_at, "before the browser opened").unwrap();
+        assert!(
+            warning.contains("expired at 2026-01-30T10:01:30Z before the browser opened"),
+            "{warning}"
+        );
+    }
 }

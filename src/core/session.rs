@@ -96,6 +96,8 @@ pub struct Session {
     overrides: Overrides,
     /// Kept alive as long as the session: the seed's endpoints point at it.
     sandbox: Option<Sandbox>,
+    /// HTTP clients reused by every call of this session (one build costs milliseconds).
+    clients: transport::ClientCache,
 }
 
 impl std::fmt::Debug for Session {
@@ -156,6 +158,7 @@ impl Session {
             seed,
             overrides: overrides.clone(),
             sandbox: None,
+            clients: transport::ClientCache::new(),
         })
     }
 
@@ -266,7 +269,8 @@ impl Session {
         ticket: &ParTicket,
         options: &ClientOptions,
     ) -> Result<Delivery, NetworkError> {
-        transport::deliver(&self.seed.endpoints, &self.tls, options, ticket).await
+        let delivery = transport::deliver(&self.seed.endpoints, &self.tls, options, ticket);
+        self.clients.scope(delivery).await
     }
 
     /// Records the flow an accepted PAR of `ticket` started (0600, in the data dir), so a
@@ -291,8 +295,13 @@ impl Session {
         options: &ClientOptions,
     ) -> Result<DiscoveryDocument, DiscoveryError> {
         let issuer = &self.seed.endpoints.issuer;
-        let client = transport::http_client(&transport::discovery_url(issuer), &self.tls, options)?;
-        transport::fetch_document(&client, issuer).await
+        self.clients
+            .scope(async {
+                let client =
+                    transport::http_client(&transport::discovery_url(issuer), &self.tls, options)?;
+                transport::fetch_document(&client, issuer).await
+            })
+            .await
     }
 
     /// Checks a callback and takes its pending flow (a flow is used once). `iss` is required
@@ -355,11 +364,13 @@ impl Session {
         let grant = Grant::RefreshToken {
             refresh_token: Secret::new(refresh_token.clone()),
         };
-        let nonce = kept
-            .id_token
-            .as_deref()
-            .and_then(|t| jws::decode(t).ok())
-            .and_then(|jwt| jwt.claim_str("nonce").map(str::to_owned));
+        // Files kept before the nonce was stored still have it in their ID token.
+        let nonce = kept.nonce.clone().or_else(|| {
+            kept.id_token
+                .as_deref()
+                .and_then(|t| jws::decode(t).ok())
+                .and_then(|jwt| jwt.claim_str("nonce").map(str::to_owned))
+        });
         self.trade(&grant, nonce.as_deref(), options, rng).await
     }
 
@@ -371,12 +382,28 @@ impl Session {
         rng: &mut dyn RngCore,
     ) -> Result<Tokens, FlowError> {
         let request = TokenRequest::new(&self.seed, &self.key, grant, Timestamp::now(), rng)?;
-        let exchange = token::exchange(&self.seed.endpoints, &self.tls, options, &request).await?;
+        self.clients
+            .scope(self.trade_request(&request, nonce, options))
+            .await
+    }
+
+    async fn trade_request(
+        &self,
+        request: &TokenRequest,
+        nonce: Option<&str>,
+        options: &ClientOptions,
+    ) -> Result<Tokens, FlowError> {
+        let exchange = token::exchange(&self.seed.endpoints, &self.tls, options, request).await?;
         let id_token = match &exchange.outcome {
             TokenOutcome::Issued(set) => match &set.id_token {
                 Some(compact) => Some(
-                    self.verify_id_token(compact.expose(), nonce.unwrap_or_default(), options)
-                        .await?,
+                    self.verify_id_token(
+                        compact.expose(),
+                        nonce.unwrap_or_default(),
+                        request.grant_type == "refresh_token",
+                        options,
+                    )
+                    .await?,
                 ),
                 None => None,
             },
@@ -389,6 +416,7 @@ impl Session {
         &self,
         compact: &str,
         nonce: &str,
+        refreshed: bool,
         options: &ClientOptions,
     ) -> Result<id_token::VerifiedIdToken, FlowError> {
         let issuer = &self.seed.endpoints.issuer;
@@ -412,7 +440,12 @@ impl Session {
             now: Timestamp::now(),
             skew_secs: ID_TOKEN_SKEW_SECS,
         };
-        Ok(id_token::verify(compact, &jwks, &expected)?)
+        let verify = if refreshed {
+            id_token::verify_refreshed
+        } else {
+            id_token::verify
+        };
+        Ok(verify(compact, &jwks, &expected)?)
     }
 
     /// Keeps what a token answer issued as the profile's latest tokens (0600). A refresh
@@ -443,12 +476,17 @@ impl Session {
     ) -> Result<String, NetworkError> {
         let decision = if approve { "approve" } else { "deny" };
         let url = format!("{authorize_url}&auto={decision}");
-        let client = transport::http_client(&url, &self.tls, options)?;
-        let response = client
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| transport::classify(e, &url))?;
+        let response = self
+            .clients
+            .scope(async {
+                let client = transport::http_client(&url, &self.tls, options)?;
+                client
+                    .get(&url)
+                    .send()
+                    .await
+                    .map_err(|e| transport::classify(e, &url))
+            })
+            .await?;
         response
             .headers()
             .get(reqwest::header::LOCATION)
@@ -486,6 +524,13 @@ fn tokens_to_keep(
         refresh_token: expose(&set.refresh_token)
             .or_else(|| earlier.and_then(|e| e.refresh_token.clone())),
         id_token: expose(&set.id_token).or_else(|| earlier.and_then(|e| e.id_token.clone())),
+        // The first authentication's nonce: a refreshed ID token that has one must match it.
+        nonce: earlier.and_then(|e| e.nonce.clone()).or_else(|| {
+            set.id_token
+                .as_ref()
+                .and_then(|t| jws::decode(t.expose()).ok())
+                .and_then(|jwt| jwt.claim_str("nonce").map(str::to_owned))
+        }),
         expires_at: set.expires_at,
         scope: set.scope.clone(),
         authorization_details: set
@@ -584,5 +629,21 @@ mod tests {
         assert_eq!(after.refresh_token, kept.refresh_token);
         assert_eq!(after.id_token, kept.id_token);
         assert_eq!(after.consent_id, None);
+        assert_eq!(after.nonce, None, "the first ID token had no nonce");
+
+        // The nonce is taken from the first ID token and outlives refreshes without one.
+        let with_nonce = format!(
+            "eyJhbGciOiJQUzI1NiJ9.{}.c2ln",
+            crate::core::keys::b64url(br#"{"nonce":"n-first"}"#)
+        );
+        let first = token::TokenSet::parse(
+            &serde_json::json!({"access_token": "at-1-0123456789", "token_type": "Bearer", "id_token": with_nonce}),
+            now,
+        )
+        .unwrap();
+        let kept = tokens_to_keep("local", &first, None);
+        assert_eq!(kept.nonce.as_deref(), Some("n-first"));
+        let after = tokens_to_keep("local", &refreshed, Some(&kept));
+        assert_eq!(after.nonce.as_deref(), Some("n-first"));
     }
 }

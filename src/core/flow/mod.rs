@@ -8,6 +8,9 @@ pub mod pending;
 pub mod store;
 pub mod token;
 
+#[cfg(test)]
+mod refresh_tests;
+
 use std::path::{Path, PathBuf};
 
 use aws_lc_rs::digest;

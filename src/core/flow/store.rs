@@ -23,6 +23,11 @@ pub struct StoredTokens {
     pub scope: Option<String>,
     pub authorization_details: Option<Value>,
     pub consent_id: Option<String>,
+    /// The nonce of the authentication these tokens came from: a refreshed ID token may leave
+    /// nonce out (OpenID Connect Core 12.2), and must match it when it does not. Absent in
+    /// files written before it was kept.
+    #[serde(default)]
+    pub nonce: Option<String>,
 }
 
 impl fmt::Debug for StoredTokens {
@@ -39,6 +44,7 @@ impl fmt::Debug for StoredTokens {
             .field("scope", &self.scope)
             .field("authorization_details", &self.authorization_details)
             .field("consent_id", &self.consent_id)
+            .field("nonce", &self.nonce.as_ref().map(|_| HIDDEN))
             .finish()
     }
 }
@@ -119,6 +125,7 @@ mod tests {
             scope: Some("openid accounts".into()),
             authorization_details: Some(json!([{"type": "t", "consent_id": "c-1"}])),
             consent_id: Some("c-1".into()),
+            nonce: Some("n-0123456789-secret-nonce".into()),
         }
     }
 
@@ -199,10 +206,25 @@ mod tests {
             &t.access_token,
             t.refresh_token.as_ref().unwrap(),
             t.id_token.as_ref().unwrap(),
+            t.nonce.as_ref().unwrap(),
         ] {
             assert!(!debug.contains(&secret[..4]), "{debug}");
         }
         assert!(debug.contains("c-1"));
+    }
+
+    #[test]
+    fn a_file_written_before_the_nonce_was_kept_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path());
+        let mut old = serde_json::to_value(tokens("local")).unwrap();
+        old.as_object_mut().unwrap().remove("nonce");
+        std::fs::write(
+            hashed_path(dir.path(), "local"),
+            serde_json::to_vec(&old).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(store.load("local").unwrap().unwrap().nonce, None);
     }
 
     #[test]

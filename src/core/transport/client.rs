@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::cache::ClientKey;
 use crate::core::printable::redact_url;
 use crate::core::tls::TlsMaterial;
 
@@ -80,7 +81,8 @@ pub fn is_loopback_url(url: &url::Url) -> bool {
 }
 
 /// A client for one target: TLS verified unless insecure, the profile's identity and CA,
-/// proxies from the environment except for loopback.
+/// proxies from the environment except for loopback. Inside a `ClientCache::scope` the
+/// same client comes back for the same kind of target (its connections are kept alive too).
 pub fn http_client(
     target: &str,
     tls: &TlsMaterial,
@@ -103,6 +105,18 @@ pub fn http_client(
             "FAPI 2.0 requires TLS: use https (plain http is allowed only for 127.0.0.1, ::1 and localhost)",
         ));
     }
+    let loopback = is_loopback_url(&url);
+    super::cache::cached(ClientKey::new(loopback, tls, options), || {
+        build_client(loopback, tls, options)
+    })
+}
+
+/// A new client: no redirects, the timeouts, the profile's identity and CA.
+fn build_client(
+    loopback: bool,
+    tls: &TlsMaterial,
+    options: &ClientOptions,
+) -> Result<reqwest::Client, NetworkError> {
     let tls_error = |what: &str, e: reqwest::Error| {
         NetworkError::new(
             NetworkErrorKind::Tls,
@@ -118,7 +132,7 @@ pub fn http_client(
         // A redirect would carry the signed request object and client assertion (or a code
         // and verifier) to another address: show it to the user instead of following it.
         .redirect(reqwest::redirect::Policy::none());
-    if is_loopback_url(&url) {
+    if loopback {
         builder = builder.no_proxy();
     }
     if let Some(pem) = &tls.identity_pem {

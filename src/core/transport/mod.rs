@@ -2,10 +2,12 @@
 //! body cap, no proxy on loopback) with network and TLS failures named, the PAR exchange and
 //! the authorize URL, and discovery.
 
+mod cache;
 mod client;
 mod discovery;
 mod exchange;
 
+pub use cache::ClientCache;
 pub use client::{
     BODY_CAP, ClientOptions, NetworkError, NetworkErrorKind, classify, closed_after_handshake,
     http_client, is_loopback_url, read_capped,
