@@ -27,6 +27,10 @@ pub enum Action {
     Mouse,
     Help,
     Quit,
+    OpenAuthorize,
+    PasteCallback,
+    Refresh,
+    RevealTokens,
 }
 
 /// A key, and whether Control must be held. Keys without Control match whatever the
@@ -124,6 +128,30 @@ pub const KEYMAP: &[Entry] = &[
         ],
         footer: "c/a/y copy  ",
         footer_narrow: "c copy  ",
+    },
+    Entry {
+        keys: "o",
+        does: "authorize: open the browser, show the URL and QR code (sandbox: approve here)",
+        bindings: &[(char('o'), Action::OpenAuthorize)],
+        footer: "",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "v",
+        does: "paste the redirect URL when the callback does not come by itself",
+        bindings: &[(char('v'), Action::PasteCallback)],
+        footer: "",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "R / T",
+        does: "refresh the tokens / show them in full (redacted by default)",
+        bindings: &[
+            (char('R'), Action::Refresh),
+            (char('T'), Action::RevealTokens),
+        ],
+        footer: "",
+        footer_narrow: "",
     },
     Entry {
         keys: "y",

@@ -4,9 +4,12 @@
 
 pub mod app;
 pub mod clipboard;
+mod flow_work;
 pub mod keymap;
 pub mod view;
 
+#[cfg(test)]
+mod flow_tests;
 #[cfg(test)]
 mod save_tests;
 #[cfg(test)]
@@ -31,7 +34,7 @@ use crate::core::printable::printable_line;
 use crate::core::profile::{self, ProfileSource};
 use crate::core::request::Overrides;
 use crate::core::session::Session;
-use crate::core::transport::{ClientOptions, NetworkError, NetworkErrorKind};
+use crate::core::transport::{ClientOptions, NetworkError, NetworkErrorKind, Outcome};
 use app::{App, Effect, Message};
 use clipboard::{Clipboard, SystemClipboard};
 use view::{HitAreas, Theme};
@@ -92,6 +95,7 @@ struct Shell {
     tx: mpsc::UnboundedSender<Message>,
     /// Set when the terminal is lost: the loop ends with this error.
     fatal: Option<String>,
+    flow: flow_work::FlowShell,
 }
 
 /// Opens a profile ready to send (its sandbox started when targeted). Nothing of the running
@@ -141,14 +145,35 @@ impl Shell {
                         if std::env::var_os(PANIC_IN_SUBMIT_ENV).is_some() {
                             panic!("deliberate panic in a submit ({PANIC_IN_SUBMIT_ENV})");
                         }
-                        session.deliver(&ticket, &options).await
+                        let delivery = session.deliver(&ticket, &options).await;
+                        // The callback later needs this PAR's state, nonce and verifier.
+                        let recorded = match &delivery {
+                            Ok(d) if matches!(d.exchange.outcome, Outcome::Accepted { .. }) => {
+                                session
+                                    .record_flow(
+                                        &ticket,
+                                        &d.exchange.outcome,
+                                        jiff::Timestamp::now(),
+                                    )
+                                    .err()
+                            }
+                            _ => None,
+                        };
+                        (delivery, recorded)
                     });
                     // A panic in the request must still end the spinner, with a word on why.
-                    let result = delivery.await.unwrap_or_else(|e| Err(task_failed(e)));
+                    let (result, not_recorded) = delivery
+                        .await
+                        .unwrap_or_else(|e| (Err(task_failed(e)), None));
                     let _ = tx.send(Message::Delivered {
                         id,
                         result: Box::new(result),
                     });
+                    if let Some(e) = not_recorded {
+                        let _ = tx.send(Message::Notice(format!(
+                            "Accepted, but the flow was not recorded, so its callback cannot be checked: {e}"
+                        )));
+                    }
                 });
                 None
             }
@@ -191,6 +216,12 @@ impl Shell {
                     Err(e) => Err(format!("cannot start {editor}: {e}")),
                 };
                 Some(Message::Loaded(Box::new(result)))
+            }
+            Effect::Flow { id, work } => {
+                let session = app.session.clone();
+                let (options, tx) = (self.options.clone(), self.tx.clone());
+                self.flow.start(id, work, session, options, tx);
+                None
             }
             Effect::SetMouse(on) => {
                 let _ = if on {
@@ -328,6 +359,7 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
         clipboard: SystemClipboard::new(),
         tx,
         fatal: None,
+        flow: flow_work::FlowShell::default(),
     };
     // Profile problems are reported before the terminal is taken over.
     let session = open_session(profile_name).await?;

@@ -40,6 +40,8 @@ impl App {
             return Vec::new();
         };
         self.request = RequestState::Loading { since: self.now };
+        // A new PAR starts a new flow: the old one's answers no longer count.
+        self.flow = None;
         self.request_id = self.request_id.next();
         self.notice = None;
         vec![Effect::Submit {
@@ -201,6 +203,43 @@ impl App {
                     } else {
                         *error = Some("use letters, digits, . _ and - only".into());
                         Vec::new()
+                    }
+                }
+                _ => {
+                    input.handle_event(&Event::Key(key));
+                    *error = None;
+                    Vec::new()
+                }
+            },
+            Overlay::Authorize => match key.code {
+                KeyCode::Char('y') => self.decide_here(true),
+                KeyCode::Char('n') => self.decide_here(false),
+                KeyCode::Char('v') => {
+                    self.overlay = Overlay::None;
+                    self.ask_callback_paste();
+                    Vec::new()
+                }
+                _ if close || matches!(key.code, KeyCode::Char('o' | 'q') | KeyCode::Enter) => {
+                    self.overlay = Overlay::None;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            },
+            Overlay::PasteCallback { input, error } => match key.code {
+                _ if close => {
+                    self.overlay = Overlay::None;
+                    Vec::new()
+                }
+                KeyCode::Enter => {
+                    let text = input.value().to_owned();
+                    match self.pasted_callback(&text) {
+                        Ok(effects) => effects,
+                        Err(why) => {
+                            if let Overlay::PasteCallback { error, .. } = &mut self.overlay {
+                                *error = Some(why);
+                            }
+                            Vec::new()
+                        }
                     }
                 }
                 _ => {

@@ -4,6 +4,7 @@
 
 mod dialogs;
 mod editor;
+mod flow;
 mod paste;
 
 use std::sync::Arc;
@@ -23,6 +24,10 @@ use crate::core::session::{Built, Session};
 use crate::core::tls::CertInfo;
 use crate::core::transport::{Delivery, NetworkError, Outcome};
 use editor::{rows_for, selectable};
+pub use flow::{
+    CallbackWait, FlowReport, FlowState, FlowWork, STEPS, Stage, Step, StepFailure, TokenView,
+    report, step_name,
+};
 pub use paste::{MAX_PASTE_CHARS, PasteRefused, checked_paste};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +99,13 @@ pub enum Overlay {
         input: Input,
         error: Option<String>,
     },
+    /// The authorize URL and its QR code (and, against the sandbox, approve / deny here).
+    Authorize,
+    /// The whole redirect URL, pasted or typed.
+    PasteCallback {
+        input: Input,
+        error: Option<String>,
+    },
 }
 
 pub struct TextEdit {
@@ -125,6 +137,11 @@ pub enum Message {
     Notice(String),
     /// The shell opened another profile, or reopened this one.
     Loaded(Box<Result<Arc<Session>, String>>),
+    /// A step of the flow after the PAR reports (see flow.rs).
+    Flow {
+        id: RequestId,
+        report: Box<FlowReport>,
+    },
 }
 
 /// Which submit an answer belongs to: an answer to any other than the latest is stale.
@@ -160,6 +177,11 @@ pub enum Effect {
     },
     EditProfile,
     SetMouse(bool),
+    /// A step of the flow after the PAR; answer with `Message::Flow` and this id.
+    Flow {
+        id: RequestId,
+        work: FlowWork,
+    },
 }
 
 impl std::fmt::Debug for Effect {
@@ -172,6 +194,7 @@ impl std::fmt::Debug for Effect {
             Effect::Open { name } => write!(f, "Open({name})"),
             Effect::EditProfile => write!(f, "EditProfile"),
             Effect::SetMouse(on) => write!(f, "SetMouse({on})"),
+            Effect::Flow { id, work } => write!(f, "Flow({}, {work:?})", id.0),
         }
     }
 }
@@ -208,6 +231,10 @@ pub struct App {
     replace_armed: Option<String>,
     /// Quit once the save asked for from the quit prompt succeeds.
     quit_after_save: bool,
+    /// The stepper after an accepted PAR; `None` before one.
+    pub flow: Option<FlowState>,
+    /// The latest flow step's id: answers to others are dropped.
+    flow_counter: RequestId,
     clock: Box<dyn Fn() -> Timestamp + Send>,
     rng: Box<dyn RngCore + Send>,
 }
@@ -250,6 +277,8 @@ impl App {
             discard_armed: false,
             replace_armed: None,
             quit_after_save: false,
+            flow: None,
+            flow_counter: RequestId::default(),
             clock,
             rng,
         };
@@ -285,6 +314,10 @@ impl App {
         }
     }
 
+    pub fn overlay_is_none(&self) -> bool {
+        matches!(self.overlay, Overlay::None)
+    }
+
     /// The id of the latest submit, the only one whose answer is taken.
     pub fn request_id(&self) -> RequestId {
         self.request_id
@@ -293,6 +326,9 @@ impl App {
     /// How often the shell should send Tick: fast while a spinner turns, every second while
     /// a countdown runs, never when idle.
     pub fn tick_period(&self) -> Option<std::time::Duration> {
+        if let Some(period) = self.flow_tick_period() {
+            return Some(period);
+        }
         match &self.request {
             RequestState::Loading { .. } => Some(std::time::Duration::from_millis(120)),
             RequestState::Done(d) => match &d.exchange.outcome {
@@ -347,9 +383,12 @@ impl App {
                 }
                 self.request = match *result {
                     Ok(delivery) => {
+                        let accepted =
+                            matches!(delivery.exchange.outcome, Outcome::Accepted { .. });
+                        self.flow = accepted.then(|| FlowState::ready(self.flow_counter));
                         self.notice = Some(match &delivery.exchange.outcome {
                             Outcome::Accepted { .. } => {
-                                "Accepted: c copies the request_uri, a the authorize URL".into()
+                                "Accepted: o authorizes, c copies the request_uri, a the authorize URL".into()
                             }
                             Outcome::Refused { error, .. } => format!("Refused: {error}"),
                             Outcome::Unexpected { .. } => {
@@ -413,6 +452,7 @@ impl App {
                 self.overlay = Overlay::Picker { entries, selected };
                 Vec::new()
             }
+            Message::Flow { id, report } => self.on_flow_report(id, *report),
             Message::Loaded(result) => {
                 match *result {
                     Ok(session) => {
@@ -425,6 +465,7 @@ impl App {
                         self.session = session;
                         self.cursor = self.first_selectable_row();
                         self.request = RequestState::Idle;
+                        self.flow = None;
                         self.dirty = false;
                         self.scroll = [0; 5];
                         self.rebuild();
@@ -534,6 +575,10 @@ impl App {
                 }
                 return vec![Effect::EditProfile];
             }
+            Action::OpenAuthorize => return self.open_authorize(),
+            Action::PasteCallback => self.ask_callback_paste(),
+            Action::Refresh => return self.refresh(),
+            Action::RevealTokens => self.toggle_reveal(),
             Action::Mouse => {
                 self.mouse = !self.mouse;
                 self.notice = Some(if self.mouse {

@@ -69,6 +69,7 @@ impl App {
         let (input, error) = match (&mut self.edit, &mut self.overlay) {
             (Some(edit), _) => (&mut edit.input, &mut edit.error),
             (None, Overlay::SaveAs { input, error }) => (input, error),
+            (None, Overlay::PasteCallback { input, error }) => (input, error),
             _ => {
                 self.notice =
                     Some("Nothing to paste into: Enter edits the selected field first".into());

@@ -11,6 +11,7 @@ use super::app::{App, Overlay, PANES, Pane};
 use crate::core::lint::Severity;
 
 mod editor;
+mod flow;
 mod header_footer;
 mod jwt;
 mod lint;
@@ -194,6 +195,7 @@ fn draw_pane(frame: &mut Frame, app: &App, theme: Theme, pane: Pane, area: Rect)
     let scroll = app.scroll[pane.index()];
     let (text, extra) = match pane {
         Pane::Editor => return editor::draw_editor(frame, app, theme, area),
+        Pane::Response if flow::takes_over(app) => return flow::draw_flow(frame, app, theme, area),
         Pane::Request | Pane::Assertion => (jwt::jwt_pane_text(app, theme, pane), String::new()),
         Pane::Lint => (
             lint::lint_text(app, theme),

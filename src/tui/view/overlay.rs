@@ -102,6 +102,16 @@ pub(super) fn draw_overlay(frame: &mut Frame, app: &App, theme: Theme, area: Rec
             90,
             5,
         ),
+        Overlay::Authorize => {
+            let (lines, width, height) = super::flow::authorize_overlay(app, theme, area);
+            (" Authorize: open this URL ", lines, width, height)
+        }
+        Overlay::PasteCallback { input, error } => (
+            " Paste the redirect URL (enter checks it, esc cancels) ",
+            super::flow::paste_overlay(input, error.as_ref(), theme),
+            100,
+            5,
+        ),
     };
     let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);

@@ -14,7 +14,7 @@ use crate::tui::app::{App, RequestState};
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
 /// mm:ss in a 3x5 block font, for the request_uri countdown.
-fn big_digits(text: &str) -> [String; 5] {
+pub(super) fn big_digits(text: &str) -> [String; 5] {
     const FONT: [[&str; 5]; 11] = [
         ["███", "█ █", "█ █", "█ █", "███"],
         ["  █", "  █", "  █", "  █", "  █"],
@@ -75,7 +75,8 @@ pub(super) fn response_text(app: &App, theme: Theme) -> Text<'static> {
         ]),
         RequestState::Done(d) => {
             let x = &d.exchange;
-            let mut lines = vec![Line::from(vec![
+            let mut lines: Vec<Line> = super::flow::bar(app, theme).into_iter().collect();
+            lines.push(Line::from(vec![
                 Span::styled(
                     format!("{} ", x.status),
                     Style::default().add_modifier(Modifier::BOLD),
@@ -85,7 +86,7 @@ pub(super) fn response_text(app: &App, theme: Theme) -> Text<'static> {
                     x.elapsed.as_secs_f64() * 1000.0,
                     x.interaction_id
                 )),
-            ])];
+            ]));
             match &x.outcome {
                 Outcome::Accepted { request_uri, .. } => {
                     let left = app.remaining().unwrap_or(0);
@@ -111,7 +112,7 @@ pub(super) fn response_text(app: &App, theme: Theme) -> Text<'static> {
                                 .map(|r| Line::styled(r, theme.fg(colour))),
                         );
                         lines.push(Line::styled(
-                            format!("{clock} left   c copies request_uri, a the authorize URL"),
+                            format!("{clock} left   o authorizes, c copies request_uri, a the URL"),
                             theme.dim(),
                         ));
                     }
