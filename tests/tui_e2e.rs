@@ -384,3 +384,53 @@ fn a_panic_in_a_submit_ends_that_request_not_the_ui() {
     tmux.keys(&["q"]);
     tmux.wait_gone();
 }
+
+/// The whole loop in the TUI against the embedded sandbox, no browser: push, approve here,
+/// the tokens shown (redacted) with the consent, then R refreshes them.
+#[test]
+fn the_whole_flow_from_the_tui_approved_here_and_refreshed() {
+    let env = common::TestEnv::new();
+    let tmux = Tmux::new();
+    tmux.start(&env, "");
+    tmux.wait_for("Request object (JAR)");
+    tmux.keys(&["s"]);
+    let accepted = tmux.wait_for(" left ");
+    assert!(accepted.contains("PAR ✓ › authorize ▸"), "{accepted}");
+    tmux.keys(&["o"]);
+    let authorize = tmux.wait_for("y approves here");
+    assert!(authorize.contains("/authorize?client_id="), "{authorize}");
+    tmux.keys(&["y"]);
+    let issued = tmux.wait_for("ID token ✓ verified");
+    assert!(issued.contains("token ✓"), "{issued}");
+    assert!(issued.contains("status authorized"), "{issued}");
+    assert!(issued.contains("access token: "), "{issued}");
+
+    // The tokens are kept as `flow` keeps them, and shown only redacted.
+    let store = env.data.path().join("tokens");
+    let file = std::fs::read_dir(&store)
+        .expect("a token store")
+        .next()
+        .expect("a token file")
+        .unwrap()
+        .path();
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let access = kept["access_token"].as_str().unwrap();
+    assert!(!issued.contains(access), "the access token is redacted");
+    let head: String = access.chars().take(4).collect();
+    assert!(
+        issued.contains(&format!("access_token  {head}…")),
+        "{issued}"
+    );
+
+    tmux.keys(&["R"]);
+    let refreshed = tmux.wait_for("refreshed 1 time(s)");
+    assert!(refreshed.contains("ID token ✓ verified"), "{refreshed}");
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_ne!(
+        kept["access_token"], access,
+        "the refresh stored new tokens"
+    );
+    assert!(kept["refresh_token"].is_string());
+    tmux.keys(&["q"]);
+    tmux.wait_gone();
+}

@@ -173,10 +173,15 @@ fn the_flow_from_authorize_to_refreshed_tokens() {
     assert!(f.key(KeyCode::Char('R')).is_empty());
     let mut refreshed = tokens(start() + SignedDuration::from_secs(15));
     refreshed.refreshes = 1;
+    refreshed.id_token = None;
     report(&mut f, refresh_id, FlowReport::Tokens(Ok(refreshed)));
     let screen = f.screen(160, 45);
     assert!(screen.contains("access token: 10:00 left"), "{screen}");
     assert!(screen.contains("refreshed 1 time(s)"), "{screen}");
+    assert!(
+        screen.contains("ID token ✓ verified"),
+        "the first ID token stays: {screen}"
+    );
 
     // A refused refresh leaves the tokens and says why.
     let refresh_id = flow_id(&f.key(KeyCode::Char('R')));

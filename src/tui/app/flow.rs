@@ -462,7 +462,16 @@ impl App {
                 self.notice = Some("Refresh refused: the tokens shown are the earlier ones".into());
                 flow.refresh_error = Some(failure.message);
             }
-            FlowReport::Tokens(Ok(view)) => {
+            FlowReport::Tokens(Ok(mut view)) => {
+                // A refresh answer often has no ID token: the one verified before still holds.
+                if let (Stage::Issued(earlier), None) = (&flow.stage, &view.id_token) {
+                    view.id_token = earlier.id_token.clone();
+                    if view.id_token.is_some() {
+                        view.warnings.push(
+                            "the refresh issued no ID token: the one shown is the first".into(),
+                        );
+                    }
+                }
                 self.notice = Some(if flow.refreshing {
                     "Refreshed: new tokens".into()
                 } else {

@@ -73,7 +73,11 @@ pub(super) fn draw_flow(frame: &mut Frame, app: &App, theme: Theme, area: Rect) 
     };
     head.extend(issued_head(app, flow, view, theme, inner.height >= 24));
     // The columns keep at least four rows: the tokens are what the user came for.
-    let head_height = u16::try_from(head.len())
+    let rows: usize = head
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(usize::from(inner.width.max(1))))
+        .sum();
+    let head_height = u16::try_from(rows)
         .unwrap_or(u16::MAX)
         .min(inner.height.saturating_sub(4));
     let [top, columns] =
@@ -168,45 +172,7 @@ fn issued_head(
     theme: Theme,
     big: bool,
 ) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::from(vec![
-        Span::styled(
-            format!("{} ", view.status),
-            Style::default().add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(format!(
-            "in {:.1} ms   {}   scope {}",
-            view.elapsed_ms,
-            view.token_type,
-            printable_line(view.scope.as_deref().unwrap_or("(none)")),
-        )),
-    ])];
-    for consent in &view.consents {
-        let accounts: Vec<String> = consent
-            .accounts
-            .iter()
-            .map(|a| match &a.account_name {
-                Some(name) => format!("{} ({})", a.account_id, name),
-                None => a.account_id.clone(),
-            })
-            .collect();
-        lines.push(Line::from(vec![
-            Span::raw("consent "),
-            Span::styled(
-                printable_line(consent.consent_id.as_deref().unwrap_or("(none)")).into_owned(),
-                theme.fg(Color::Cyan),
-            ),
-            Span::raw("  status "),
-            Span::styled(
-                printable_line(consent.status.as_deref().unwrap_or("(none)")).into_owned(),
-                theme.fg(Color::Green),
-            ),
-            Span::raw(if accounts.is_empty() {
-                String::new()
-            } else {
-                format!("  accounts {}", printable_line(&accounts.join(", ")))
-            }),
-        ]));
-    }
+    let mut lines = Vec::new();
     match flow.access_remaining(app.now) {
         Some(0) => lines.push(Line::styled(
             "access token EXPIRED: R refreshes",
@@ -235,6 +201,45 @@ fn issued_head(
             "access token: no expires_in given   R refreshes, T shows the tokens",
             theme.dim(),
         )),
+    }
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!("{} ", view.status),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!(
+            "in {:.1} ms   {}   scope {}",
+            view.elapsed_ms,
+            view.token_type,
+            printable_line(view.scope.as_deref().unwrap_or("(none)")),
+        )),
+    ]));
+    for consent in &view.consents {
+        let accounts: Vec<String> = consent
+            .accounts
+            .iter()
+            .map(|a| match &a.account_name {
+                Some(name) => format!("{} ({})", a.account_id, name),
+                None => a.account_id.clone(),
+            })
+            .collect();
+        lines.push(Line::from(vec![
+            Span::raw("consent "),
+            Span::styled(
+                printable_line(consent.consent_id.as_deref().unwrap_or("(none)")).into_owned(),
+                theme.fg(Color::Cyan),
+            ),
+            Span::raw("  status "),
+            Span::styled(
+                printable_line(consent.status.as_deref().unwrap_or("(none)")).into_owned(),
+                theme.fg(Color::Green),
+            ),
+            Span::raw(if accounts.is_empty() {
+                String::new()
+            } else {
+                format!("  accounts {}", printable_line(&accounts.join(", ")))
+            }),
+        ]));
     }
     if flow.refreshing {
         lines.push(Line::styled(
