@@ -73,6 +73,8 @@ pub fn run(profile_name: &str) -> ExitCode {
         }
     };
     let result = runtime.block_on(run_async(profile_name, started));
+    // A flow step may still wait on a browser launcher or a listener: quitting does not.
+    runtime.shutdown_timeout(Duration::from_millis(300));
     if let Some(panic) = BACKGROUND_PANIC.get() {
         eprintln!(
             "note: a background task failed (a bug: please report it): {}",

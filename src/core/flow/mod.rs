@@ -60,9 +60,20 @@ fn store_dir(folder: &str) -> Result<PathBuf, StoreError> {
 }
 
 fn write_private<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+    write_json(path, value, paths::write_atomic)
+}
+
+/// As `write_private`, without the fsync: for pending flows (see `write_atomic_unsynced`).
+fn write_private_unsynced<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+    write_json(path, value, paths::write_atomic_unsynced)
+}
+
+type AtomicWrite = fn(&Path, &[u8], Existing, Readers) -> std::io::Result<()>;
+
+/// The value as JSON, mode 0600, replacing what was there, written by `write`.
+fn write_json<T: Serialize>(path: &Path, value: &T, write: AtomicWrite) -> Result<(), StoreError> {
     let bytes = serde_json::to_vec_pretty(value).map_err(|e| StoreError::io(path)(e.into()))?;
-    paths::write_atomic(path, &bytes, Existing::Replace, Readers::Owner)
-        .map_err(StoreError::io(path))
+    write(path, &bytes, Existing::Replace, Readers::Owner).map_err(StoreError::io(path))
 }
 
 /// The file's contents, or `None` when there is no such file.

@@ -8,7 +8,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{StoreError, hashed_path, json_files, read_json, remove, store_dir, write_private};
+use super::{
+    StoreError, hashed_path, json_files, read_json, remove, store_dir, write_private_unsynced,
+};
 use crate::core::request::{ParSeed, ParTicket};
 use crate::core::transport::Outcome;
 
@@ -130,7 +132,7 @@ impl FlowStore {
     }
 
     pub fn record(&self, flow: &PendingFlow) -> Result<(), StoreError> {
-        write_private(&hashed_path(&self.dir, &flow.state), flow)
+        write_private_unsynced(&hashed_path(&self.dir, &flow.state), flow)
     }
 
     pub fn find_by_state(&self, state: &str) -> Result<Option<PendingFlow>, StoreError> {
