@@ -9,6 +9,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::token::{Secret, TokenSet};
+use crate::core::jws;
+
 use super::{StoreError, hashed_path, json_files, read_json, remove, store_dir, write_private};
 
 /// What a token exchange (or refresh) left for a profile. The tokens are secrets: `Debug`
@@ -46,6 +49,39 @@ impl fmt::Debug for StoredTokens {
             .field("consent_id", &self.consent_id)
             .field("nonce", &self.nonce.as_ref().map(|_| HIDDEN))
             .finish()
+    }
+}
+
+impl StoredTokens {
+    /// What a token answer leaves in the store: its tokens, with the earlier refresh and ID
+    /// tokens where the answer has none.
+    pub fn from_answer(
+        profile: &str,
+        set: &TokenSet,
+        earlier: Option<&StoredTokens>,
+    ) -> StoredTokens {
+        let expose = |s: &Option<Secret>| s.as_ref().map(|s| s.expose().to_owned());
+        StoredTokens {
+            profile: profile.to_owned(),
+            access_token: set.access_token.expose().to_owned(),
+            refresh_token: expose(&set.refresh_token)
+                .or_else(|| earlier.and_then(|e| e.refresh_token.clone())),
+            id_token: expose(&set.id_token).or_else(|| earlier.and_then(|e| e.id_token.clone())),
+            // The first authentication's nonce: a refreshed ID token that has one must match it.
+            nonce: earlier.and_then(|e| e.nonce.clone()).or_else(|| {
+                set.id_token
+                    .as_ref()
+                    .and_then(|t| jws::decode(t.expose()).ok())
+                    .and_then(|jwt| jwt.claim_str("nonce").map(str::to_owned))
+            }),
+            expires_at: set.expires_at,
+            scope: set.scope.clone(),
+            authorization_details: set
+                .authorization_details
+                .clone()
+                .map(serde_json::Value::from),
+            consent_id: set.consent_id().map(str::to_owned),
+        }
     }
 }
 
@@ -242,5 +278,56 @@ mod tests {
         let err = store.load("local").unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("delete it"));
+    }
+
+    #[test]
+    fn a_refresh_without_new_refresh_or_id_token_keeps_the_earlier_ones() {
+        let now: Timestamp = "2026-01-30T10:00:00Z".parse().unwrap();
+        let first = TokenSet::parse(
+            &serde_json::json!({
+                "access_token": "at-first-0123456789",
+                "token_type": "Bearer",
+                "expires_in": 600,
+                "refresh_token": "rt-first-0123456789",
+                "id_token": "eyJhbGciOiJQUzI1NiJ9.e30.c2ln",
+                "authorization_details": [{"type": "t", "consent": {"consent_id": "c-1"}}],
+            }),
+            now,
+        )
+        .unwrap();
+        let kept = StoredTokens::from_answer("local", &first, None);
+        assert_eq!(kept.refresh_token.as_deref(), Some("rt-first-0123456789"));
+        assert_eq!(kept.consent_id.as_deref(), Some("c-1"));
+        assert_eq!(
+            kept.expires_at,
+            Some(now + jiff::SignedDuration::from_secs(600))
+        );
+
+        let refreshed = TokenSet::parse(
+            &serde_json::json!({"access_token": "at-second-0123456789", "token_type": "Bearer"}),
+            now,
+        )
+        .unwrap();
+        let after = StoredTokens::from_answer("local", &refreshed, Some(&kept));
+        assert_eq!(after.access_token, "at-second-0123456789");
+        assert_eq!(after.refresh_token, kept.refresh_token);
+        assert_eq!(after.id_token, kept.id_token);
+        assert_eq!(after.consent_id, None);
+        assert_eq!(after.nonce, None, "the first ID token had no nonce");
+
+        // The nonce is taken from the first ID token and outlives refreshes without one.
+        let with_nonce = format!(
+            "eyJhbGciOiJQUzI1NiJ9.{}.c2ln",
+            crate::core::keys::b64url(br#"{"nonce":"n-first"}"#)
+        );
+        let first = TokenSet::parse(
+            &serde_json::json!({"access_token": "at-1-0123456789", "token_type": "Bearer", "id_token": with_nonce}),
+            now,
+        )
+        .unwrap();
+        let kept = StoredTokens::from_answer("local", &first, None);
+        assert_eq!(kept.nonce.as_deref(), Some("n-first"));
+        let after = StoredTokens::from_answer("local", &refreshed, Some(&kept));
+        assert_eq!(after.nonce.as_deref(), Some("n-first"));
     }
 }
