@@ -235,6 +235,19 @@ fn a_pasted_redirect_url_is_checked_before_the_exchange() {
     };
     assert_eq!(callback.expose(), CODE_URL);
     assert!(f.app.overlay_is_none());
+
+    // While the authorize overlay waits, a paste opens the field with the URL in it.
+    let mut f = accepted_fixture();
+    f.key(KeyCode::Char('o'));
+    f.app.update(Message::Paste(CODE_URL.into()));
+    assert!(matches!(f.app.overlay, Overlay::PasteCallback { .. }));
+    assert!(matches!(
+        f.key(KeyCode::Enter).as_slice(),
+        [Effect::Flow {
+            work: FlowWork::Exchange { .. },
+            ..
+        }]
+    ));
 }
 
 #[test]

@@ -326,12 +326,16 @@ impl App {
         }]
     }
 
-    /// `v`: the paste field for the redirect URL, while a callback is awaited.
-    pub(super) fn ask_callback_paste(&mut self) {
-        if matches!(
+    pub(super) fn awaits_callback(&self) -> bool {
+        matches!(
             self.flow.as_ref().map(|f| &f.stage),
             Some(Stage::Authorizing { .. })
-        ) {
+        )
+    }
+
+    /// `v`: the paste field for the redirect URL, while a callback is awaited.
+    pub(super) fn ask_callback_paste(&mut self) {
+        if self.awaits_callback() {
             self.overlay = Overlay::PasteCallback {
                 input: Input::default(),
                 error: None,

@@ -66,6 +66,13 @@ pub fn checked_paste(text: &str) -> Result<&str, PasteRefused> {
 
 impl App {
     pub(super) fn on_paste(&mut self, text: &str) {
+        // A paste while a callback is awaited is the redirect URL: straight into its field.
+        if self.edit.is_none()
+            && matches!(self.overlay, Overlay::None | Overlay::Authorize)
+            && self.awaits_callback()
+        {
+            self.ask_callback_paste();
+        }
         let (input, error) = match (&mut self.edit, &mut self.overlay) {
             (Some(edit), _) => (&mut edit.input, &mut edit.error),
             (None, Overlay::SaveAs { input, error }) => (input, error),
