@@ -99,7 +99,11 @@ fn a_refused_control_stops_the_run_after_one_request() {
     let profile = remote_profile(&env, &server.issuer);
     let out = probe(&env, &profile, &["--yes", "--json"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("the profile itself is not accepted"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the profile itself is not accepted"),
+        "{}",
+        stderr(&out)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["stopped"]["reason"], "control_refused");
     assert_eq!(doc["rows"].as_array().unwrap().len(), 1);
@@ -136,13 +140,22 @@ fn a_server_that_accepts_everything_is_lenient_and_strict_makes_that_exit_1() {
     let out = probe(
         &env,
         &profile,
-        &["--yes", "--only", only, "--report", report.to_str().unwrap()],
+        &[
+            "--yes",
+            "--only",
+            only,
+            "--report",
+            report.to_str().unwrap(),
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("request.alg-none"), "{text}");
     assert!(text.contains("x-fapi-interaction-id"), "{text}");
-    assert!(text.contains("2 lenient, 3 allowed; 5 requests sent"), "{text}");
+    assert!(
+        text.contains("2 lenient, 3 allowed; 5 requests sent"),
+        "{text}"
+    );
     let markdown = std::fs::read_to_string(&report).unwrap();
     assert!(markdown.contains("| `request.alg-none` |"), "{markdown}");
     assert!(markdown.contains("**lenient**"), "{markdown}");
@@ -153,7 +166,11 @@ fn a_server_that_accepts_everything_is_lenient_and_strict_makes_that_exit_1() {
 
     let out = probe(&env, &profile, &["--yes", "--only", "request.nope"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("request.alg-none"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("request.alg-none"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(server.received.load(Ordering::SeqCst), 10);
 }
 

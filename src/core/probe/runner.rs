@@ -250,7 +250,10 @@ fn answer_of(status: u16, headers: &[(String, String)], bytes: &[u8], case: &str
             // An authorize endpoint answers a page (2xx) or a redirect onwards (3xx).
             None if (200..400).contains(&status) => {
                 got.accepted = true;
-                got.note = Some(explanation);
+                got.note = Some(match location {
+                    Some(onwards) => format!("redirected onwards to {onwards}"),
+                    None => explanation,
+                });
             }
             None => got.note = Some(explanation),
         },
