@@ -22,6 +22,9 @@ pub use verdict::{Expect, Expected, Got, Row, Sent, Stop, Summary, Verdict, summ
 
 use serde::Serialize;
 
+/// The pause between requests unless told otherwise (`--delay`).
+pub const DEFAULT_DELAY_MS: u64 = 200;
+
 /// A whole run: where it went, every row in the order sent, and why it stopped early (if so).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {

@@ -5,6 +5,7 @@
 mod dialogs;
 mod editor;
 mod paste;
+mod probe;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use tui_input::Input;
 use super::keymap::{self, Action};
 use crate::core::keys::SigningKey;
 use crate::core::lint::Finding;
+use crate::core::probe::Plan;
 use crate::core::profile::{LoadedProfile, ProfileEntry};
 use crate::core::request::{ParSeed, ParTicket};
 use crate::core::session::{Built, Session};
@@ -24,6 +26,7 @@ use crate::core::tls::CertInfo;
 use crate::core::transport::{Delivery, NetworkError, Outcome};
 use editor::{rows_for, selectable};
 pub use paste::{MAX_PASTE_CHARS, PasteRefused, checked_paste};
+pub use probe::{Phase as ProbePhase, ProbeEvent, ProbeView};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -125,6 +128,11 @@ pub enum Message {
     Notice(String),
     /// The shell opened another profile, or reopened this one.
     Loaded(Box<Result<Arc<Session>, String>>),
+    /// A probe run's row or its end, tagged with the run's id.
+    Probe {
+        id: RequestId,
+        event: ProbeEvent,
+    },
 }
 
 /// Which submit an answer belongs to: an answer to any other than the latest is stale.
@@ -160,6 +168,13 @@ pub enum Effect {
     },
     EditProfile,
     SetMouse(bool),
+    /// Run the probe plan through the session; each row comes back as `Message::Probe`.
+    Probe {
+        id: RequestId,
+        plan: Plan,
+    },
+    /// Stop the probe run under way: nothing more is sent.
+    StopProbe,
 }
 
 impl std::fmt::Debug for Effect {
@@ -172,6 +187,8 @@ impl std::fmt::Debug for Effect {
             Effect::Open { name } => write!(f, "Open({name})"),
             Effect::EditProfile => write!(f, "EditProfile"),
             Effect::SetMouse(on) => write!(f, "SetMouse({on})"),
+            Effect::Probe { id, .. } => write!(f, "Probe({})", id.0),
+            Effect::StopProbe => write!(f, "StopProbe"),
         }
     }
 }
@@ -208,6 +225,10 @@ pub struct App {
     replace_armed: Option<String>,
     /// Quit once the save asked for from the quit prompt succeeds.
     quit_after_save: bool,
+    /// The probe view (`P`), when open.
+    pub probe: Option<ProbeView>,
+    /// The latest probe run's id: rows of any other are dropped.
+    probe_id: RequestId,
     clock: Box<dyn Fn() -> Timestamp + Send>,
     rng: Box<dyn RngCore + Send>,
 }
@@ -250,6 +271,8 @@ impl App {
             discard_armed: false,
             replace_armed: None,
             quit_after_save: false,
+            probe: None,
+            probe_id: RequestId::default(),
             clock,
             rng,
         };
@@ -413,6 +436,7 @@ impl App {
                 self.overlay = Overlay::Picker { entries, selected };
                 Vec::new()
             }
+            Message::Probe { id, event } => self.on_probe_event(id, event),
             Message::Loaded(result) => {
                 match *result {
                     Ok(session) => {
@@ -491,6 +515,9 @@ impl App {
         if !matches!(self.overlay, Overlay::None) {
             return self.on_overlay_key(key);
         }
+        if self.probe.is_some() {
+            return self.on_probe_key(key);
+        }
         // A notice lasts until the next key; then the key hints come back.
         self.notice = None;
         let armed = std::mem::take(&mut self.discard_armed);
@@ -526,6 +553,7 @@ impl App {
                 }
             }
             Action::Profiles => return vec![Effect::ListProfiles],
+            Action::Probe => self.open_probe(),
             Action::EditProfile => {
                 if self.dirty && !armed {
                     self.discard_armed = true;
