@@ -11,6 +11,7 @@
 mod cases;
 mod markdown;
 mod runner;
+mod send;
 #[cfg(test)]
 mod tests;
 mod verdict;
