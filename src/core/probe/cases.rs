@@ -79,19 +79,17 @@ const SKEW_REF: &str =
     "FAPI 2.0 Security Profile 5.3.2.1 (13): accept iat/nbf up to 10 s ahead, refuse beyond 60 s";
 const SKEW_EITHER_REF: &str = "FAPI 2.0 Security Profile 5.3.2.1 (13): between 10 and 60 s ahead the server may accept or refuse";
 
-fn obj(v: &mut Value) -> &mut serde_json::Map<String, Value> {
-    if !v.is_object() {
-        *v = json!({});
-    }
-    v.as_object_mut().expect("made an object above")
-}
-
+// A JWT's header and claims are JSON objects (the builder makes them so).
 fn set(claims: &mut Value, name: &str, value: Value) {
-    obj(claims).insert(name.to_owned(), value);
+    if let Some(object) = claims.as_object_mut() {
+        object.insert(name.to_owned(), value);
+    }
 }
 
 fn remove(claims: &mut Value, name: &str) {
-    obj(claims).remove(name);
+    if let Some(object) = claims.as_object_mut() {
+        object.remove(name);
+    }
 }
 
 /// The first authorization_details item's consent object.
@@ -102,23 +100,20 @@ fn consent(claims: &mut Value) -> Result<&mut serde_json::Map<String, Value>, &'
         .ok_or("the profile's authorization_details item has no consent object")
 }
 
-/// A consent key by a case-insensitive part of its name (MY: `permissions`, UAE: `Permissions`).
-fn consent_key(consent: &serde_json::Map<String, Value>, part: &str) -> Option<String> {
-    consent
-        .keys()
-        .find(|k| k.to_ascii_lowercase().contains(part))
-        .cloned()
-}
-
+/// Changes the consent value whose key holds `part`, case aside (MY: `permissions`, UAE:
+/// `Permissions`).
 fn consent_change(
     claims: &mut Value,
     part: &'static str,
     missing: &'static str,
     change: impl FnOnce(&mut Value),
 ) -> Result<(), &'static str> {
-    let consent = consent(claims)?;
-    let key = consent_key(consent, part).ok_or(missing)?;
-    change(consent.get_mut(&key).expect("key found above"));
+    let value = consent(claims)?
+        .iter_mut()
+        .find(|(key, _)| key.to_ascii_lowercase().contains(part))
+        .map(|(_, value)| value)
+        .ok_or(missing)?;
+    change(value);
     Ok(())
 }
 
@@ -381,7 +376,7 @@ pub static CASES: &[Case] = &[
         expect: Expect::Rule("consent.expiry-past"),
         fault: request!(|h, c, f| {
             let yesterday = jiff::Timestamp::from_second(f.now - 86_400)
-                .map(|t| crate::core::time::rfc3339_seconds(t))
+                .map(crate::core::time::rfc3339_seconds)
                 .unwrap_or_default();
             consent_change(c, "expir", "the consent has no expiry", |v| {
                 *v = yesterday.into();
