@@ -113,16 +113,7 @@ impl Target<'_> {
             Err(e) => return network(transport::classify(e, &url)),
         };
         let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = transport::header_pairs(response.headers());
         let bytes = match read_capped(response, &url).await {
             Ok(b) => b,
             Err(e) => return network(e),
