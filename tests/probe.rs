@@ -214,3 +214,21 @@ fn against_the_sandbox_answering_200_the_control_still_counts_as_accepted() {
         rows.len()
     );
 }
+
+#[test]
+fn a_network_error_stops_the_run_with_exit_3() {
+    let env = TestEnv::new();
+    // Nothing listens on a port just freed.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let profile = remote_profile(&env, &format!("http://127.0.0.1:{port}"));
+    let out = probe(&env, &profile, &["--yes", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["stopped"]["reason"], "network", "{doc}");
+    assert_eq!(doc["rows"][0]["verdict"], "error");
+    assert_eq!(doc["summary"]["requests_sent"], 1);
+}

@@ -156,6 +156,27 @@ pub fn sign_as_header_says(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_may_name_another_alg_the_key_can_make() {
+        let key = SigningKey::generate(jsonwebtoken::Algorithm::PS256)
+            .unwrap()
+            .0;
+        let claims = serde_json::json!({"a": 1});
+        let rs256 = serde_json::json!({"alg": "RS256", "kid": key.kid()});
+        let jwt = decode(&sign_as_header_says(&rs256, &claims, &key).unwrap()).unwrap();
+        assert_eq!(jwt.verify(&key.public_jwk()), Ok(true));
+        let none = serde_json::json!({"alg": "none"});
+        assert!(
+            sign_as_header_says(&none, &claims, &key)
+                .unwrap()
+                .ends_with('.')
+        );
+        let es = SigningKey::generate(jsonwebtoken::Algorithm::ES256)
+            .unwrap()
+            .0;
+        assert!(sign_as_header_says(&rs256, &claims, &es).is_err());
+    }
     use jsonwebtoken::Algorithm;
     use serde_json::json;
 
