@@ -7,6 +7,7 @@ mod discover;
 mod flow;
 mod keys;
 mod output;
+mod probe;
 mod render;
 mod submit;
 mod token;
@@ -59,6 +60,8 @@ enum Command {
     Tokens(TokensCommand),
     /// Read the server's discovery document; with a profile, where they disagree (exit 1 on an error)
     Discover(DiscoverArgs),
+    /// Map what a server enforces: each case changes one thing of the valid PAR (asks first unless --yes)
+    Probe(ProbeArgs),
     /// Run the embedded sandbox authorization server in the foreground
     #[command(alias = "local-as")]
     Sandbox(SandboxArgs),
@@ -309,6 +312,34 @@ impl NetworkArgs {
 }
 
 #[derive(Debug, Args)]
+struct ProbeArgs {
+    #[command(flatten)]
+    profile: ProfileArg,
+    #[command(flatten)]
+    overrides: OverrideArgs,
+    /// Only these cases (comma-separated ids; the controls are always sent)
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    only: Vec<String>,
+    /// One JSON object: rows of {id, changes, expected, got, verdict} and summary (progress goes to stderr)
+    #[arg(long)]
+    json: bool,
+    /// Also write the report as Markdown, to share with the bank's support
+    #[arg(long, value_name = "FILE.md")]
+    report: Option<PathBuf>,
+    /// Send without asking (needed without a terminal)
+    #[arg(long)]
+    yes: bool,
+    /// Pause between requests: milliseconds (200), or 500ms, 2s
+    #[arg(long, default_value = "200", value_name = "MS", value_parser = probe::parse_delay)]
+    delay: Duration,
+    /// Exit 1 when any case is lenient (CI of a bank's own server)
+    #[arg(long)]
+    strict: bool,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+#[derive(Debug, Args)]
 struct SandboxArgs {
     /// Port on 127.0.0.1 (0: any free port)
     #[arg(long, default_value_t = crate::core::profile::DEFAULT_EMBEDDED_PORT)]
@@ -405,6 +436,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Refresh(args)) => token::refresh(&args),
         Some(Command::Tokens(TokensCommand::Clear(args))) => token::tokens_clear(&args),
         Some(Command::Discover(args)) => discover::discover(&args),
+        Some(Command::Probe(args)) => probe::probe(&args),
         Some(Command::Sandbox(args)) => submit::sandbox(&args),
         Some(Command::Jwks(args)) => keys::jwks(&args),
         Some(Command::Keygen(args)) => keys::keygen(&args),

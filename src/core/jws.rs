@@ -104,12 +104,50 @@ pub fn decode(compact: &str) -> Result<DecodedJwt, JwsError> {
     })
 }
 
-/// Serialises header and claims as given (key order kept) and signs them.
-pub fn sign(header: &Value, claims: &Value, key: &SigningKey) -> Result<String, KeyError> {
+fn signing_input(header: &Value, claims: &Value) -> String {
     let mut input = b64url(header.to_string().as_bytes());
     input.push('.');
     input.push_str(&b64url(claims.to_string().as_bytes()));
+    input
+}
+
+/// Serialises header and claims as given (key order kept) and signs them.
+pub fn sign(header: &Value, claims: &Value, key: &SigningKey) -> Result<String, KeyError> {
+    let mut input = signing_input(header, claims);
     let signature = key.sign(input.as_bytes())?;
+    input.push('.');
+    input.push_str(&b64url(&signature));
+    Ok(input)
+}
+
+/// Signs by the alg the header names, which may not be the key's: `none` (no signature),
+/// `HS256` (an HMAC whose secret is the key's thumbprint: no server knows it, and a server that
+/// accepts it is not checking), or another algorithm the key can make (`RS256` with an RSA key).
+/// Only the probe's faulty requests use this; every real build signs with `sign`.
+pub fn sign_as_header_says(
+    header: &Value,
+    claims: &Value,
+    key: &SigningKey,
+) -> Result<String, KeyError> {
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
+    let mut input = signing_input(header, claims);
+    let signature = match alg {
+        "none" => Vec::new(),
+        "HS256" => {
+            let secret = aws_lc_rs::hmac::Key::new(
+                aws_lc_rs::hmac::HMAC_SHA256,
+                key.thumbprint().as_bytes(),
+            );
+            aws_lc_rs::hmac::sign(&secret, input.as_bytes())
+                .as_ref()
+                .to_vec()
+        }
+        other => {
+            let alg = keys::parse_alg(other)
+                .ok_or_else(|| KeyError::Unsupported(format!("no signer for alg {other}")))?;
+            key.sign_as(alg, input.as_bytes())?
+        }
+    };
     input.push('.');
     input.push_str(&b64url(&signature));
     Ok(input)
@@ -118,6 +156,27 @@ pub fn sign(header: &Value, claims: &Value, key: &SigningKey) -> Result<String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_may_name_another_alg_the_key_can_make() {
+        let key = SigningKey::generate(jsonwebtoken::Algorithm::PS256)
+            .unwrap()
+            .0;
+        let claims = serde_json::json!({"a": 1});
+        let rs256 = serde_json::json!({"alg": "RS256", "kid": key.kid()});
+        let jwt = decode(&sign_as_header_says(&rs256, &claims, &key).unwrap()).unwrap();
+        assert_eq!(jwt.verify(&key.public_jwk()), Ok(true));
+        let none = serde_json::json!({"alg": "none"});
+        assert!(
+            sign_as_header_says(&none, &claims, &key)
+                .unwrap()
+                .ends_with('.')
+        );
+        let es = SigningKey::generate(jsonwebtoken::Algorithm::ES256)
+            .unwrap()
+            .0;
+        assert!(sign_as_header_says(&rs256, &claims, &es).is_err());
+    }
     use jsonwebtoken::Algorithm;
     use serde_json::json;
 

@@ -13,6 +13,7 @@ pub mod lint;
 pub mod oauth;
 pub mod paths;
 pub mod printable;
+pub mod probe;
 pub mod profile;
 pub mod request;
 pub mod sandbox;

@@ -279,6 +279,18 @@ pub fn client_assertion(
     })
 }
 
+/// Changes a JWT's header and claims before it is signed.
+pub type JwtFault<'a> = dyn Fn(&mut Value, &mut Value) + Send + Sync + 'a;
+
+/// One deliberate fault put into a build before signing (the probe's cases: alg none, an
+/// assertion aud array, a missing exp...). The JWTs are then signed by the alg their header
+/// names, so a fault may name an alg the key does not use.
+#[derive(Default, Clone, Copy)]
+pub struct Tamper<'a> {
+    pub request: Option<&'a JwtFault<'a>>,
+    pub assertion: Option<&'a JwtFault<'a>>,
+}
+
 /// Builds and signs both JWTs. Fresh nonce, state, jti, PKCE verifier and interaction id
 /// come from `rng`; all times from `now`.
 pub fn build(
@@ -287,11 +299,33 @@ pub fn build(
     now: Timestamp,
     rng: &mut dyn RngCore,
 ) -> Result<ParTicket, BuildError> {
+    build_tampered(seed, key, now, rng, Tamper::default())
+}
+
+/// `build` with a fault applied to either JWT before it is signed.
+pub fn build_tampered(
+    seed: &ParSeed,
+    key: &SigningKey,
+    now: Timestamp,
+    rng: &mut dyn RngCore,
+    tamper: Tamper,
+) -> Result<ParTicket, BuildError> {
     let code_verifier = pkce_verifier(rng);
-    let request_claims = request_claims(seed, now, rng, &s256_challenge(&code_verifier))?;
-    let client_assertion = client_assertion(seed, key, now, rng)?;
-    let request_header = header(key, seed.request_typ.as_deref());
-    let request = jws::sign(&request_header, &request_claims, key)?;
+    let mut request_claims = request_claims(seed, now, rng, &s256_challenge(&code_verifier))?;
+    let mut client_assertion = client_assertion(seed, key, now, rng)?;
+    if let Some(fault) = tamper.assertion {
+        fault(&mut client_assertion.header, &mut client_assertion.claims);
+        client_assertion.compact =
+            jws::sign_as_header_says(&client_assertion.header, &client_assertion.claims, key)?;
+    }
+    let mut request_header = header(key, seed.request_typ.as_deref());
+    let request = match tamper.request {
+        None => jws::sign(&request_header, &request_claims, key)?,
+        Some(fault) => {
+            fault(&mut request_header, &mut request_claims);
+            jws::sign_as_header_says(&request_header, &request_claims, key)?
+        }
+    };
     let form = vec![
         ("client_id".to_owned(), seed.client_id.clone()),
         ("request".to_owned(), request.clone()),

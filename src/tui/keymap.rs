@@ -18,6 +18,7 @@ pub enum Action {
     Save,
     Profiles,
     EditProfile,
+    Probe,
     NextPane,
     PreviousPane,
     /// The pane at this index of PANES.
@@ -172,6 +173,13 @@ pub const KEYMAP: &[Entry] = &[
         does: "pick another profile",
         bindings: &[(char('p'), Action::Profiles)],
         footer: "p profiles  ",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "P",
+        does: "probe: which FAPI rules the server enforces (faulty requests; asks first)",
+        bindings: &[(char('P'), Action::Probe)],
+        footer: "",
         footer_narrow: "",
     },
     Entry {

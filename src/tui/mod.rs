@@ -11,6 +11,8 @@ pub mod view;
 #[cfg(test)]
 mod flow_tests;
 #[cfg(test)]
+mod probe_tests;
+#[cfg(test)]
 mod save_tests;
 #[cfg(test)]
 mod tests;
@@ -98,6 +100,8 @@ struct Shell {
     /// Set when the terminal is lost: the loop ends with this error.
     fatal: Option<String>,
     flow: flow_work::FlowShell,
+    /// The probe run under way, aborted when the view closes: nothing more is sent.
+    probe: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Opens a profile ready to send (its sandbox started when targeted). Nothing of the running
@@ -225,6 +229,25 @@ impl Shell {
                 self.flow.start(id, work, session, options, tx);
                 None
             }
+            Effect::Probe { id, plan } => {
+                if let Some(running) = self.probe.take() {
+                    running.abort();
+                }
+                self.probe = Some(tokio::spawn(probe_run(
+                    app.session.clone(),
+                    plan,
+                    self.options.clone(),
+                    id,
+                    self.tx.clone(),
+                )));
+                None
+            }
+            Effect::StopProbe => {
+                if let Some(running) = self.probe.take() {
+                    running.abort();
+                }
+                None
+            }
             Effect::SetMouse(on) => {
                 let _ = if on {
                     crossterm::execute!(std::io::stdout(), EnableMouseCapture)
@@ -235,6 +258,41 @@ impl Shell {
             }
         }
     }
+}
+
+/// One probe run, each row reported as it is decided, then the end.
+async fn probe_run(
+    session: Arc<Session>,
+    plan: crate::core::probe::Plan,
+    options: ClientOptions,
+    id: app::RequestId,
+    tx: mpsc::UnboundedSender<Message>,
+) {
+    let delay = Duration::from_millis(crate::core::probe::DEFAULT_DELAY_MS);
+    probe_run_with_delay(session, plan, options, id, tx, delay).await;
+}
+
+async fn probe_run_with_delay(
+    session: Arc<Session>,
+    plan: crate::core::probe::Plan,
+    options: ClientOptions,
+    id: app::RequestId,
+    tx: mpsc::UnboundedSender<Message>,
+    delay: Duration,
+) {
+    use rand::SeedableRng;
+    let rows = tx.clone();
+    let mut on_row = move |row: &crate::core::probe::Row| {
+        let _ = rows.send(Message::probe_row(id, row));
+    };
+    let rng = rand::rngs::StdRng::from_os_rng();
+    let result = crate::core::probe::run(&session, &plan, &options, delay, rng, &mut on_row)
+        .await
+        .map_err(|e| e.to_string());
+    let _ = tx.send(Message::Probe {
+        id,
+        event: app::ProbeEvent::Finished(Box::new(result)),
+    });
 }
 
 /// A submit whose task ended without an answer (it panicked, or the runtime is going down).
@@ -362,6 +420,7 @@ async fn run_async(profile_name: &str, started: Instant) -> Result<(), String> {
         tx,
         fatal: None,
         flow: flow_work::FlowShell::default(),
+        probe: None,
     };
     // Profile problems are reported before the terminal is taken over.
     let session = open_session(profile_name).await?;

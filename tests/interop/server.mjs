@@ -2,10 +2,14 @@
 // A strict FAPI 2.0 authorization server for consent-explorer interop tests, on panva's oidc-provider.
 //
 //   node server.mjs --jwks PATH [--port N] [--client-id ID] [--redirect-uri URI ...] [--host 127.0.0.1]
-//                   [--ignore-stdin] [--auto-approve]
+//                   [--ignore-stdin] [--auto-approve] [--defaults]
 //
 // --auto-approve answers the login and consent interactions itself (a fixed test account,
 // everything asked granted), so a test reaches the redirect_uri by following redirects alone.
+//
+// --defaults leaves out what this file tightens for FAPI 2.0 (the FAPI profile, PKCE required,
+// the PS256/ES256/EdDSA-only algorithms, the client's pinned algorithms, signed request objects
+// required): oidc-provider as a plain OpenID server, for the probe to find lenient rows.
 //
 // stdout carries exactly one JSON line once the server listens:
 //   {"issuer": ..., "par_endpoint": ..., "authorization_endpoint": ..., "token_endpoint": ..., "port": N}
@@ -37,7 +41,7 @@ const RESOURCE_SCOPE = 'accounts profile';
 function usage(message) {
   if (message) process.stderr.write(`server.mjs: ${message}\n`);
   process.stderr.write(
-    'usage: node server.mjs --jwks PATH [--port N] [--host 127.0.0.1] [--client-id ID] [--redirect-uri URI]... [--ignore-stdin] [--auto-approve]\n',
+    'usage: node server.mjs --jwks PATH [--port N] [--host 127.0.0.1] [--client-id ID] [--redirect-uri URI]... [--ignore-stdin] [--auto-approve] [--defaults]\n',
   );
   process.exit(2);
 }
@@ -51,6 +55,7 @@ function parseArgs(argv) {
     jwks: undefined,
     watchStdin: true,
     autoApprove: false,
+    defaults: false,
   };
   for (let i = 0; i < argv.length; i += 1) {
     let arg = argv[i];
@@ -79,6 +84,7 @@ function parseArgs(argv) {
       case '--jwks': opts.jwks = next(); break;
       case '--ignore-stdin': opts.watchStdin = false; break;
       case '--auto-approve': opts.autoApprove = true; break;
+      case '--defaults': opts.defaults = true; break;
       case '-h':
       case '--help': usage(); break;
       default: usage(`unknown argument ${arg}`);
@@ -358,6 +364,15 @@ const configuration = {
     },
   },
 };
+
+if (opts.defaults) {
+  delete configuration.features.fapi;
+  delete configuration.pkce;
+  delete configuration.enabledJWA;
+  delete configuration.clients[0].token_endpoint_auth_signing_alg;
+  delete configuration.clients[0].request_object_signing_alg;
+  configuration.features.requestObjects.requireSignedRequestObject = false;
+}
 
 let provider;
 try {

@@ -160,11 +160,26 @@ impl SigningKey {
 
     /// Signs the JWS signing input; the signature is in JWS form (ECDSA as r||s).
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.sign_as(self.alg, message)
+    }
+
+    /// Signs with another algorithm the same key can make: an RSA key signs RS256 as well as
+    /// PS256 (the probe asks whether a server refuses RS256). Other kinds sign only their own.
+    pub fn sign_as(&self, alg: Algorithm, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         use Algorithm::*;
         let failed = |_| KeyError::Unsupported("the signature could not be made".into());
+        let rsa_alg = matches!(alg, PS256 | PS384 | PS512 | RS256 | RS384 | RS512);
+        if alg != self.alg && !(matches!(self.pair, Pair::Rsa(_)) && rsa_alg) {
+            return Err(KeyError::Unsupported(format!(
+                "a {} key signs only {}, not {}",
+                self.kind.describe(),
+                alg_name(self.alg),
+                alg_name(alg)
+            )));
+        }
         match &self.pair {
             Pair::Rsa(k) => {
-                let padding: &'static dyn sig::RsaEncoding = match self.alg {
+                let padding: &'static dyn sig::RsaEncoding = match alg {
                     PS256 => &sig::RSA_PSS_SHA256,
                     PS384 => &sig::RSA_PSS_SHA384,
                     PS512 => &sig::RSA_PSS_SHA512,

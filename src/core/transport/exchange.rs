@@ -272,6 +272,19 @@ impl FormAnswer {
     }
 }
 
+/// An answer's headers as (lower-case name, value) pairs, values read leniently.
+pub fn header_pairs(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// POSTs a form as the PAR and token endpoints take it: JSON asked for, the interaction id
 /// sent, network failures named.
 pub async fn post_form(
@@ -290,16 +303,7 @@ pub async fn post_form(
         .await
         .map_err(|e| classify(e, endpoint))?;
     let status = response.status().as_u16();
-    let headers: Vec<(String, String)> = response
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = header_pairs(response.headers());
     let bytes = read_capped(response, endpoint).await?;
     Ok(FormAnswer {
         status,

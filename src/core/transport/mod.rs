@@ -18,5 +18,5 @@ pub use discovery::{
 };
 pub use exchange::{
     Body, Delivery, FormAnswer, INTERACTION_HEADER, Outcome, ParExchange, authorize_url, deliver,
-    kind_of, post_form, read_answer, send,
+    header_pairs, kind_of, post_form, read_answer, send,
 };

@@ -6,6 +6,7 @@ mod dialogs;
 mod editor;
 mod flow;
 mod paste;
+mod probe;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use tui_input::Input;
 use super::keymap::{self, Action};
 use crate::core::keys::SigningKey;
 use crate::core::lint::Finding;
+use crate::core::probe::Plan;
 use crate::core::profile::{LoadedProfile, ProfileEntry};
 use crate::core::request::{ParSeed, ParTicket};
 use crate::core::session::{Built, Session};
@@ -29,6 +31,7 @@ pub use flow::{
     report, step_name,
 };
 pub use paste::{MAX_PASTE_CHARS, PasteRefused, checked_paste};
+pub use probe::{Phase as ProbePhase, ProbeEvent, ProbeView};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -142,6 +145,11 @@ pub enum Message {
         id: RequestId,
         report: Box<FlowReport>,
     },
+    /// A probe run's row or its end, tagged with the run's id.
+    Probe {
+        id: RequestId,
+        event: ProbeEvent,
+    },
 }
 
 /// Which submit an answer belongs to: an answer to any other than the latest is stale.
@@ -182,6 +190,13 @@ pub enum Effect {
         id: RequestId,
         work: FlowWork,
     },
+    /// Run the probe plan through the session; each row comes back as `Message::Probe`.
+    Probe {
+        id: RequestId,
+        plan: Plan,
+    },
+    /// Stop the probe run under way: nothing more is sent.
+    StopProbe,
 }
 
 impl std::fmt::Debug for Effect {
@@ -195,6 +210,8 @@ impl std::fmt::Debug for Effect {
             Effect::EditProfile => write!(f, "EditProfile"),
             Effect::SetMouse(on) => write!(f, "SetMouse({on})"),
             Effect::Flow { id, work } => write!(f, "Flow({}, {work:?})", id.0),
+            Effect::Probe { id, .. } => write!(f, "Probe({})", id.0),
+            Effect::StopProbe => write!(f, "StopProbe"),
         }
     }
 }
@@ -235,6 +252,10 @@ pub struct App {
     pub flow: Option<FlowState>,
     /// The latest flow step's id: answers to others are dropped.
     flow_counter: RequestId,
+    /// The probe view (`P`), when open.
+    pub probe: Option<ProbeView>,
+    /// The latest probe run's id: rows of any other are dropped.
+    probe_id: RequestId,
     clock: Box<dyn Fn() -> Timestamp + Send>,
     rng: Box<dyn RngCore + Send>,
 }
@@ -279,6 +300,8 @@ impl App {
             quit_after_save: false,
             flow: None,
             flow_counter: RequestId::default(),
+            probe: None,
+            probe_id: RequestId::default(),
             clock,
             rng,
         };
@@ -453,6 +476,7 @@ impl App {
                 Vec::new()
             }
             Message::Flow { id, report } => self.on_flow_report(id, *report),
+            Message::Probe { id, event } => self.on_probe_event(id, event),
             Message::Loaded(result) => {
                 match *result {
                     Ok(session) => {
@@ -532,6 +556,9 @@ impl App {
         if !matches!(self.overlay, Overlay::None) {
             return self.on_overlay_key(key);
         }
+        if self.probe.is_some() {
+            return self.on_probe_key(key);
+        }
         // A notice lasts until the next key; then the key hints come back.
         self.notice = None;
         let armed = std::mem::take(&mut self.discard_armed);
@@ -567,6 +594,7 @@ impl App {
                 }
             }
             Action::Profiles => return vec![Effect::ListProfiles],
+            Action::Probe => self.open_probe(),
             Action::EditProfile => {
                 if self.dirty && !armed {
                     self.discard_armed = true;

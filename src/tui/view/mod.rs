@@ -16,6 +16,7 @@ mod header_footer;
 mod jwt;
 mod lint;
 mod overlay;
+mod probe;
 mod response;
 
 pub const MIN_WIDTH: u16 = 60;
@@ -91,6 +92,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) -> HitAreas {
             Paragraph::new(too_small_text(app, area)).wrap(Wrap { trim: true }),
             area,
         );
+        return hits;
+    }
+    if let Some(view) = &app.probe {
+        probe::draw(frame, view, theme, area);
         return hits;
     }
     let wide = area.width >= WIDE.0 && area.height >= WIDE.1;
