@@ -287,8 +287,23 @@ pub fn build(
     now: Timestamp,
     rng: &mut dyn RngCore,
 ) -> Result<ParTicket, BuildError> {
+    build_bound(seed, key, now, rng, None)
+}
+
+/// `build`, the request object also carrying `dpop_jkt` when given (RFC 9449 10): the code
+/// the server issues is then bound to that DPoP key.
+pub fn build_bound(
+    seed: &ParSeed,
+    key: &SigningKey,
+    now: Timestamp,
+    rng: &mut dyn RngCore,
+    dpop_jkt: Option<&str>,
+) -> Result<ParTicket, BuildError> {
     let code_verifier = pkce_verifier(rng);
-    let request_claims = request_claims(seed, now, rng, &s256_challenge(&code_verifier))?;
+    let mut request_claims = request_claims(seed, now, rng, &s256_challenge(&code_verifier))?;
+    if let (Some(jkt), Some(claims)) = (dpop_jkt, request_claims.as_object_mut()) {
+        claims.insert("dpop_jkt".into(), jkt.into());
+    }
     let client_assertion = client_assertion(seed, key, now, rng)?;
     let request_header = header(key, seed.request_typ.as_deref());
     let request = jws::sign(&request_header, &request_claims, key)?;
