@@ -2,12 +2,14 @@
 //! and, when the profile targets the embedded sandbox, the running sandbox server. Both
 //! shells open one of these and only build and deliver through it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use rand::RngCore;
 
 use super::consent::PackSet;
+use super::dpop::{self, DpopKey};
 use super::edit::{ConsentEdit, EditError};
 use super::error::{ConfigError, Origin};
 use super::flow::StoreError;
@@ -28,6 +30,10 @@ use super::transport::{
     self, ClientOptions, Delivery, DiscoveryDocument, DiscoveryError, NetworkError,
     NetworkErrorKind, Outcome,
 };
+
+#[path = "session_dpop.rs"]
+mod dpop_calls;
+pub use dpop_calls::DpopUse;
 
 /// A signed request and what lint says of it: lint is part of every build.
 #[derive(Debug, Clone)]
@@ -74,6 +80,8 @@ impl From<JwksError> for FlowError {
 pub struct Tokens {
     pub exchange: TokenExchange,
     pub id_token: Option<id_token::VerifiedIdToken>,
+    /// The proofs sent and the token's binding, when the profile uses DPoP.
+    pub dpop: Option<DpopUse>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +104,10 @@ pub struct Session {
     overrides: Overrides,
     /// Kept alive as long as the session: the seed's endpoints point at it.
     sandbox: Option<Sandbox>,
+    /// The `[dpop]` proof key, when enabled.
+    dpop: Option<Arc<DpopKey>>,
+    /// The DPoP nonce each server (by origin) last offered, for the next proof to it.
+    dpop_nonces: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -148,7 +160,10 @@ impl Session {
         overrides: &Overrides,
     ) -> Result<Session, ConfigError> {
         let seed = profile.seed(&packs, overrides, &profile::default_embedded_base())?;
+        let dpop = profile.dpop_key()?.map(Arc::new);
         Ok(Session {
+            dpop,
+            dpop_nonces: Mutex::new(HashMap::new()),
             profile,
             packs,
             key: Arc::new(key),
@@ -254,8 +269,10 @@ impl Session {
         now: Timestamp,
         rng: &mut dyn RngCore,
     ) -> Result<Built, BuildError> {
-        let ticket = request::build(draft, &self.key, now, rng)?;
-        let findings = lint::lint_ticket(&ticket, draft, &self.key, &self.packs, now);
+        let ticket = request::build_bound(draft, &self.key, now, rng, self.dpop_jkt())?;
+        let dpop = self.dpop_facts(now);
+        let findings =
+            lint::lint_ticket_with(&ticket, draft, &self.key, &self.packs, now, dpop.as_ref());
         Ok(Built { ticket, findings })
     }
 
@@ -266,7 +283,21 @@ impl Session {
         ticket: &ParTicket,
         options: &ClientOptions,
     ) -> Result<Delivery, NetworkError> {
-        transport::deliver(&self.seed.endpoints, &self.tls, options, ticket).await
+        Ok(self.deliver_traced(ticket, options).await?.0)
+    }
+
+    /// `deliver`, with the DPoP proofs sent (and the nonce retry) when the profile uses DPoP.
+    pub async fn deliver_traced(
+        &self,
+        ticket: &ParTicket,
+        options: &ClientOptions,
+    ) -> Result<(Delivery, Option<dpop::ProofTrail>), NetworkError> {
+        if self.dpop.is_some() {
+            let (delivery, trail) = self.deliver_with_proof(ticket, options).await?;
+            return Ok((delivery, Some(trail)));
+        }
+        let delivery = transport::deliver(&self.seed.endpoints, &self.tls, options, ticket).await?;
+        Ok((delivery, None))
     }
 
     /// Records the flow an accepted PAR of `ticket` started (0600, in the data dir), so a
@@ -371,7 +402,7 @@ impl Session {
         rng: &mut dyn RngCore,
     ) -> Result<Tokens, FlowError> {
         let request = TokenRequest::new(&self.seed, &self.key, grant, Timestamp::now(), rng)?;
-        let exchange = token::exchange(&self.seed.endpoints, &self.tls, options, &request).await?;
+        let (exchange, dpop) = self.token_with_proof(&request, options).await?;
         let id_token = match &exchange.outcome {
             TokenOutcome::Issued(set) => match &set.id_token {
                 Some(compact) => Some(
@@ -382,7 +413,11 @@ impl Session {
             },
             _ => None,
         };
-        Ok(Tokens { exchange, id_token })
+        Ok(Tokens {
+            exchange,
+            id_token,
+            dpop,
+        })
     }
 
     async fn verify_id_token(
