@@ -200,11 +200,20 @@ impl Session {
 
     /// Starts the sandbox server on a free loopback port when the profile targets it, and
     /// points the seed at it. It trusts this session's client, redirect_uri and key.
-    pub async fn start_sandbox(mut self) -> Result<Session, ConfigError> {
+    pub async fn start_sandbox(self) -> Result<Session, ConfigError> {
+        self.start_sandbox_with(|_| {}).await
+    }
+
+    /// `start_sandbox` with the server's configuration adjusted (DPoP nonces required, say).
+    pub async fn start_sandbox_with(
+        mut self,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Result<Session, ConfigError> {
         if self.profile.profile.target != Target::Embedded || self.sandbox.is_some() {
             return Ok(self);
         }
-        let config = Config::new(TrustedClient::of(&self.seed, &self.key), self.packs.clone());
+        let mut config = Config::new(TrustedClient::of(&self.seed, &self.key), self.packs.clone());
+        adjust(&mut config);
         let server = Sandbox::start(config, 0).await.map_err(|e| {
             ConfigError::new(
                 Origin::Flag("embedded server".into()),

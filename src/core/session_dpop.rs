@@ -162,6 +162,31 @@ impl Session {
         Ok((answer, trail))
     }
 
+    /// The form again for a retry, with a fresh client assertion: a server may have spent
+    /// the first one's jti on the refused try (the sandbox does).
+    fn form_for_try(
+        &self,
+        form: &[(String, String)],
+        attempt: usize,
+    ) -> Result<Vec<(String, String)>, NetworkError> {
+        let mut form = form.to_vec();
+        if attempt > 0 {
+            let fresh = crate::core::request::client_assertion(
+                &self.seed,
+                &self.key,
+                Timestamp::now(),
+                &mut rand::rng(),
+            )
+            .map_err(unsigned)?;
+            for (name, value) in &mut form {
+                if name == "client_assertion" {
+                    *value = fresh.compact.clone();
+                }
+            }
+        }
+        Ok(form)
+    }
+
     /// The PAR with a DPoP proof (htu: the PAR endpoint, discovery's when the profile has
     /// none), retried once on `use_dpop_nonce`.
     pub(super) async fn deliver_with_proof(
@@ -174,16 +199,21 @@ impl Session {
             transport::par_endpoints(&self.seed.endpoints, &self.tls, options).await?;
         let client = transport::http_client(&par_endpoint, &self.tls, options)?;
         let (client, endpoint) = (&client, par_endpoint.as_str());
+        let mut attempt = 0;
         let (answer, trail) = self
-            .with_proofs("POST", endpoint, None, |proof| async move {
-                transport::post_form_with(
-                    client,
-                    endpoint,
-                    &ticket.interaction_id,
-                    &ticket.form,
-                    &[(PROOF_HEADER, &proof)],
-                )
-                .await
+            .with_proofs("POST", endpoint, None, |proof| {
+                let form = self.form_for_try(&ticket.form, attempt);
+                attempt += 1;
+                async move {
+                    transport::post_form_with(
+                        client,
+                        endpoint,
+                        &ticket.interaction_id,
+                        &form?,
+                        &[(PROOF_HEADER, &proof)],
+                    )
+                    .await
+                }
             })
             .await
             .map_err(|e| closed_after_handshake(e, endpoint, mtls))?;
@@ -214,16 +244,21 @@ impl Session {
             token::token_endpoint(&self.seed.endpoints, &self.tls, options).await?;
         let client = transport::http_client(&token_endpoint, &self.tls, options)?;
         let (client, endpoint) = (&client, token_endpoint.as_str());
+        let mut attempt = 0;
         let (answer, trail) = self
-            .with_proofs("POST", endpoint, None, |proof| async move {
-                transport::post_form_with(
-                    client,
-                    endpoint,
-                    &request.interaction_id,
-                    &request.form,
-                    &[(PROOF_HEADER, &proof)],
-                )
-                .await
+            .with_proofs("POST", endpoint, None, |proof| {
+                let form = self.form_for_try(&request.form, attempt);
+                attempt += 1;
+                async move {
+                    transport::post_form_with(
+                        client,
+                        endpoint,
+                        &request.interaction_id,
+                        &form?,
+                        &[(PROOF_HEADER, &proof)],
+                    )
+                    .await
+                }
             })
             .await
             .map_err(|e| closed_after_handshake(e, endpoint, mtls))?;

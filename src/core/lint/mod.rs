@@ -243,6 +243,29 @@ pub fn against_discovery(
         .collect()
 }
 
+/// Only the DPoP rules, on a proof a server received (the sandbox refuses by them) with the
+/// request object it came with, if any.
+pub fn lint_dpop(
+    request: &DecodedJwt,
+    facts: &DpopFacts,
+    packs: &PackSet,
+    now: Timestamp,
+) -> Vec<Finding> {
+    let ctx = Context {
+        dpop: Some(facts),
+        ..Context::bare(packs, now)
+    };
+    let subject = Subject {
+        request,
+        assertion: None,
+        form_client_id: None,
+    };
+    dpop::RULES
+        .iter()
+        .filter_map(|rule| (rule.check)(&subject, &ctx).map(|m| rule.finding(m)))
+        .collect()
+}
+
 /// "1 errors, 0 warnings, 2 info".
 pub fn summary(findings: &[Finding]) -> String {
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
