@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use rand::RngCore;
 
 use super::consent::PackSet;
-use super::dpop::{self, DpopKey};
+use super::dpop::DpopKey;
 use super::edit::{ConsentEdit, EditError};
 use super::error::{ConfigError, Origin};
 use super::flow::StoreError;
@@ -293,20 +293,6 @@ impl Session {
         options: &ClientOptions,
     ) -> Result<Delivery, NetworkError> {
         Ok(self.deliver_traced(ticket, options).await?.0)
-    }
-
-    /// `deliver`, with the DPoP proofs sent (and the nonce retry) when the profile uses DPoP.
-    pub async fn deliver_traced(
-        &self,
-        ticket: &ParTicket,
-        options: &ClientOptions,
-    ) -> Result<(Delivery, Option<dpop::ProofTrail>), NetworkError> {
-        if self.dpop.is_some() {
-            let (delivery, trail) = self.deliver_with_proof(ticket, options).await?;
-            return Ok((delivery, Some(trail)));
-        }
-        let delivery = transport::deliver(&self.seed.endpoints, &self.tls, options, ticket).await?;
-        Ok((delivery, None))
     }
 
     /// Records the flow an accepted PAR of `ticket` started (0600, in the data dir), so a

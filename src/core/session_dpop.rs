@@ -13,6 +13,7 @@ use crate::core::dpop::{self, Answered, Binding, DpopKey, PROOF_HEADER, ProofFor
 use crate::core::flow::token::{self, TokenExchange, TokenOutcome, TokenRequest, TokenType};
 use crate::core::jws::DecodedJwt;
 use crate::core::lint::DpopFacts;
+use crate::core::request::ParTicket;
 use crate::core::transport::{
     self, ClientOptions, Delivery, NetworkError, NetworkErrorKind, closed_after_handshake,
 };
@@ -162,6 +163,20 @@ impl Session {
         Ok((answer, trail))
     }
 
+    /// `deliver`, with the DPoP proofs sent (and the nonce retry) when the profile uses DPoP.
+    pub async fn deliver_traced(
+        &self,
+        ticket: &ParTicket,
+        options: &ClientOptions,
+    ) -> Result<(Delivery, Option<ProofTrail>), NetworkError> {
+        if self.dpop.is_some() {
+            let (delivery, trail) = self.deliver_with_proof(ticket, options).await?;
+            return Ok((delivery, Some(trail)));
+        }
+        let delivery = transport::deliver(&self.seed.endpoints, &self.tls, options, ticket).await?;
+        Ok((delivery, None))
+    }
+
     /// The form again for a retry, with a fresh client assertion: a server may have spent
     /// the first one's jti on the refused try (the sandbox does).
     fn form_for_try(
@@ -191,7 +206,7 @@ impl Session {
     /// none), retried once on `use_dpop_nonce`.
     pub(super) async fn deliver_with_proof(
         &self,
-        ticket: &crate::core::request::ParTicket,
+        ticket: &ParTicket,
         options: &ClientOptions,
     ) -> Result<(Delivery, ProofTrail), NetworkError> {
         let mtls = self.tls.identity_pem.is_some();
