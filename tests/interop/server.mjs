@@ -2,10 +2,12 @@
 // A strict FAPI 2.0 authorization server for consent-explorer interop tests, on panva's oidc-provider.
 //
 //   node server.mjs --jwks PATH [--port N] [--client-id ID] [--redirect-uri URI ...] [--host 127.0.0.1]
-//                   [--ignore-stdin] [--auto-approve]
+//                   [--ignore-stdin] [--auto-approve] [--dpop] [--dpop-nonce]
 //
 // --auto-approve answers the login and consent interactions itself (a fixed test account,
 // everything asked granted), so a test reaches the redirect_uri by following redirects alone.
+// --dpop makes the client's access tokens DPoP-bound (dpop_bound_access_tokens, JWT access
+// tokens carrying cnf.jkt); --dpop-nonce also requires the server's nonce in every proof.
 //
 // stdout carries exactly one JSON line once the server listens:
 //   {"issuer": ..., "par_endpoint": ..., "authorization_endpoint": ..., "token_endpoint": ..., "port": N}
@@ -51,6 +53,8 @@ function parseArgs(argv) {
     jwks: undefined,
     watchStdin: true,
     autoApprove: false,
+    dpop: false,
+    dpopNonce: false,
   };
   for (let i = 0; i < argv.length; i += 1) {
     let arg = argv[i];
@@ -79,6 +83,8 @@ function parseArgs(argv) {
       case '--jwks': opts.jwks = next(); break;
       case '--ignore-stdin': opts.watchStdin = false; break;
       case '--auto-approve': opts.autoApprove = true; break;
+      case '--dpop': opts.dpop = true; break;
+      case '--dpop-nonce': opts.dpop = true; opts.dpopNonce = true; break;
       case '-h':
       case '--help': usage(); break;
       default: usage(`unknown argument ${arg}`);
@@ -303,6 +309,7 @@ const configuration = {
     response_types: ['code'],
     scope: 'openid accounts profile',
     authorization_details_types: [MY_TYPE, UAE_TYPE],
+    ...(opts.dpop ? { dpop_bound_access_tokens: true } : {}),
   }],
   jwks: { keys: [serverJwk] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -314,6 +321,7 @@ const configuration = {
     requestObjectSigningAlgValues: ['PS256', 'ES256', 'EdDSA'],
     idTokenSigningAlgValues: ['PS256', 'ES256', 'EdDSA'],
     authorizationSigningAlgValues: ['PS256', 'ES256', 'EdDSA'],
+    dPoPSigningAlgValues: ['PS256', 'ES256', 'EdDSA'],
   },
   scopes: ['openid', 'accounts', 'profile'],
   claims: {
@@ -328,6 +336,11 @@ const configuration = {
   },
   features: {
     fapi: { enabled: true, profile: '2.0' },
+    dPoP: {
+      enabled: true,
+      nonceSecret: randomBytes(32),
+      requireNonce: () => opts.dpopNonce,
+    },
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
     requestObjects: { enabled: true, requireSignedRequestObject: true },
     claimsParameter: { enabled: true },
@@ -353,6 +366,9 @@ const configuration = {
       useGrantedResource: () => true,
       getResourceServerInfo(_ctx, resourceIndicator) {
         if (resourceIndicator !== RESOURCE) throw new errors.InvalidTarget();
+        if (opts.dpop) {
+          return { scope: RESOURCE_SCOPE, audience: RESOURCE, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'PS256' } } };
+        }
         return { scope: RESOURCE_SCOPE, audience: RESOURCE, accessTokenFormat: 'opaque' };
       },
     },
