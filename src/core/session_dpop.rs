@@ -121,6 +121,27 @@ impl Session {
         })
     }
 
+    /// What a server's discovery document says of our DPoP: `dpop.alg-unadvertised` when its
+    /// dpop_signing_alg_values_supported leaves our alg out (the `discover` command).
+    pub fn dpop_against_discovery(
+        &self,
+        doc: &crate::core::transport::DiscoveryDocument,
+        now: Timestamp,
+    ) -> Vec<crate::core::lint::Finding> {
+        let Some(facts) = self.dpop_facts(now) else {
+            return Vec::new();
+        };
+        let no_request = DecodedJwt {
+            header: serde_json::json!({}),
+            claims: serde_json::json!({}),
+            compact: String::new(),
+        };
+        crate::core::lint::lint_dpop(&no_request, &facts, Some(doc), &self.packs, now)
+            .into_iter()
+            .filter(|f| f.id == "dpop.alg-unadvertised")
+            .collect()
+    }
+
     /// Sends one request with a DPoP proof for `method url` (and `ath` of `access_token`),
     /// answering a nonce challenge once; `send` gets the proof to put in the `DPoP` header.
     /// Resource calls reuse this.

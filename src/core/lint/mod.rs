@@ -244,15 +244,17 @@ pub fn against_discovery(
 }
 
 /// Only the DPoP rules, on a proof a server received (the sandbox refuses by them) with the
-/// request object it came with, if any.
+/// request object it came with, if any, and the server's discovery document when at hand.
 pub fn lint_dpop(
     request: &DecodedJwt,
     facts: &DpopFacts,
+    discovery: Option<&DiscoveryDocument>,
     packs: &PackSet,
     now: Timestamp,
 ) -> Vec<Finding> {
     let ctx = Context {
         dpop: Some(facts),
+        discovery,
         ..Context::bare(packs, now)
     };
     let subject = Subject {

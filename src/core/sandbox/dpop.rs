@@ -96,6 +96,7 @@ pub(super) fn check_proof(
     let findings = lint::lint_dpop(
         request.unwrap_or(&no_request),
         &facts,
+        None,
         &state.config.packs,
         now,
     );
