@@ -15,7 +15,8 @@ use crate::core::jws::DecodedJwt;
 use crate::core::lint::DpopFacts;
 use crate::core::request::ParTicket;
 use crate::core::transport::{
-    self, ClientOptions, Delivery, NetworkError, NetworkErrorKind, closed_after_handshake,
+    self, ClientOptions, Delivery, FormAnswer, NetworkError, NetworkErrorKind,
+    closed_after_handshake,
 };
 
 /// What DPoP did for one token request: the proofs sent (and the nonce retry) and how the
@@ -223,6 +224,37 @@ impl Session {
         Ok(form)
     }
 
+    /// POSTs a form (PAR or token) to `endpoint` with a DPoP proof, retried once on
+    /// `use_dpop_nonce` with a fresh client assertion.
+    async fn post_with_proof(
+        &self,
+        endpoint: &str,
+        interaction_id: &str,
+        form: &[(String, String)],
+        options: &ClientOptions,
+    ) -> Result<(FormAnswer, ProofTrail), NetworkError> {
+        let mtls = self.tls.identity_pem.is_some();
+        let client = transport::http_client(endpoint, &self.tls, options)?;
+        let client = &client;
+        let mut attempt = 0;
+        self.with_proofs("POST", endpoint, None, |proof| {
+            let form = self.form_for_try(form, attempt);
+            attempt += 1;
+            async move {
+                transport::post_form_with(
+                    client,
+                    endpoint,
+                    interaction_id,
+                    &form?,
+                    &[(PROOF_HEADER, &proof)],
+                )
+                .await
+            }
+        })
+        .await
+        .map_err(|e| closed_after_handshake(e, endpoint, mtls))
+    }
+
     /// The PAR with a DPoP proof (htu: the PAR endpoint, discovery's when the profile has
     /// none), retried once on `use_dpop_nonce`.
     pub(super) async fn deliver_with_proof(
@@ -230,29 +262,11 @@ impl Session {
         ticket: &ParTicket,
         options: &ClientOptions,
     ) -> Result<(Delivery, ProofTrail), NetworkError> {
-        let mtls = self.tls.identity_pem.is_some();
         let (par_endpoint, authorization_endpoint) =
             transport::par_endpoints(&self.seed.endpoints, &self.tls, options).await?;
-        let client = transport::http_client(&par_endpoint, &self.tls, options)?;
-        let (client, endpoint) = (&client, par_endpoint.as_str());
-        let mut attempt = 0;
         let (answer, trail) = self
-            .with_proofs("POST", endpoint, None, |proof| {
-                let form = self.form_for_try(&ticket.form, attempt);
-                attempt += 1;
-                async move {
-                    transport::post_form_with(
-                        client,
-                        endpoint,
-                        &ticket.interaction_id,
-                        &form?,
-                        &[(PROOF_HEADER, &proof)],
-                    )
-                    .await
-                }
-            })
-            .await
-            .map_err(|e| closed_after_handshake(e, endpoint, mtls))?;
+            .post_with_proof(&par_endpoint, &ticket.interaction_id, &ticket.form, options)
+            .await?;
         Ok((
             Delivery {
                 exchange: transport::read_par_answer(answer, ticket),
@@ -275,29 +289,16 @@ impl Session {
                 token::exchange(&self.seed.endpoints, &self.tls, options, request).await?;
             return Ok((exchange, None));
         };
-        let mtls = self.tls.identity_pem.is_some();
         let token_endpoint =
             token::token_endpoint(&self.seed.endpoints, &self.tls, options).await?;
-        let client = transport::http_client(&token_endpoint, &self.tls, options)?;
-        let (client, endpoint) = (&client, token_endpoint.as_str());
-        let mut attempt = 0;
         let (answer, trail) = self
-            .with_proofs("POST", endpoint, None, |proof| {
-                let form = self.form_for_try(&request.form, attempt);
-                attempt += 1;
-                async move {
-                    transport::post_form_with(
-                        client,
-                        endpoint,
-                        &request.interaction_id,
-                        &form?,
-                        &[(PROOF_HEADER, &proof)],
-                    )
-                    .await
-                }
-            })
-            .await
-            .map_err(|e| closed_after_handshake(e, endpoint, mtls))?;
+            .post_with_proof(
+                &token_endpoint,
+                &request.interaction_id,
+                &request.form,
+                options,
+            )
+            .await?;
         let exchange = token::read_token_answer(answer, request);
         let binding = match &exchange.outcome {
             TokenOutcome::Issued(set) => Some(Binding::of(
