@@ -182,8 +182,8 @@ pub fn nonce_challenge(
 }
 
 /// The proofs one request sent, and whether the server's nonce challenge was answered.
-/// `Debug` leaves the compact proofs out (`DecodedJwt` does).
-#[derive(Debug, Clone, Default, Serialize)]
+/// `Debug` leaves the compact proofs and the nonce out.
+#[derive(Clone, Default, Serialize)]
 pub struct ProofTrail {
     #[serde(skip)]
     pub proofs: Vec<DecodedJwt>,
@@ -198,6 +198,16 @@ pub struct ProofTrail {
 pub struct NonceRetry {
     /// The status of the refused first try (400 at an AS, 401 at an RS).
     pub refused_status: u16,
+}
+
+impl fmt::Debug for ProofTrail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProofTrail")
+            .field("proofs", &self.proofs.len())
+            .field("nonce_retry", &self.nonce_retry)
+            .field("next_nonce", &self.next_nonce.as_ref().map(|_| "(hidden)"))
+            .finish()
+    }
 }
 
 impl ProofTrail {

@@ -148,6 +148,32 @@ mod tests {
     }
 
     #[test]
+    fn a_saved_copy_keeps_the_key_path_absolute_and_generated_as_it_is() {
+        use crate::core::consent::PackSet;
+        use crate::core::request::Overrides;
+        for (key, saved) in [
+            ("keys/dpop.pem", "/profiles/keys/dpop.pem"),
+            ("generated", "generated"),
+        ] {
+            let text = format!(
+                "{}\n[dpop]\nenabled = true\nkey = \"{key}\"\n",
+                include_str!("../../../profiles/local.toml")
+            );
+            let source = ProfileSource::File("/profiles/local.toml".into());
+            let loaded = parse(&text, source, "local").unwrap();
+            let seed = loaded
+                .seed(
+                    &PackSet::builtin(),
+                    &Overrides::default(),
+                    "http://127.0.0.1:9126",
+                )
+                .unwrap();
+            let copy = loaded.with_edits(&seed, "copy");
+            assert_eq!(copy.dpop.unwrap().key.as_deref(), Some(saved));
+        }
+    }
+
+    #[test]
     fn a_wrong_alg_or_missing_key_file_names_the_field() {
         let e = with_dpop("[dpop]\nenabled = true\nalg = \"HS256\"")
             .dpop_key_in(None)
