@@ -81,3 +81,77 @@ async fn pyjwt_verifies_the_sandboxs_id_token_with_the_keys_at_its_jwks() {
     );
     assert!(stdout.contains("13 passed, 0 failed"), "{stdout}");
 }
+
+/// Our DPoP proofs (each FAPI alg; with and without nonce and access token) checked by PyJWT
+/// (tests/independent/dpop.py): signature with the header's jwk, typ, htm, htu without query,
+/// iat, jti, nonce, ath, and the RFC 7638 thumbprint computed there.
+#[test]
+fn pyjwt_checks_our_dpop_proofs_claims_ath_and_thumbprint() {
+    use consent_explorer::core::dpop::{DpopKey, ProofFor};
+    use jsonwebtoken::Algorithm;
+    let now = jiff::Timestamp::now();
+    let mut cases = String::new();
+    for alg in [Algorithm::ES256, Algorithm::PS256, Algorithm::EdDSA] {
+        let key = DpopKey::generate(alg).unwrap().0;
+        let targets = [
+            ("POST", "https://as.example/par", None, None),
+            (
+                "POST",
+                "https://as.example:8443/token?x=1#f",
+                Some("server-nonce-1"),
+                None,
+            ),
+            (
+                "GET",
+                "https://rs.example/accounts?page=2",
+                None,
+                Some("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"),
+            ),
+        ];
+        for (method, url, nonce, access_token) in targets {
+            let target = ProofFor {
+                method,
+                url,
+                nonce,
+                access_token,
+            };
+            let proof = key.proof(&target, now, &mut rand::rng()).unwrap();
+            let mut case = serde_json::json!({
+                "proof": proof.compact, "method": method, "url": url,
+                "jkt": key.thumbprint(), "now": now.as_second(),
+            });
+            if let Some(nonce) = nonce {
+                case["nonce"] = nonce.into();
+            }
+            if let Some(token) = access_token {
+                case["access_token"] = token.into();
+            }
+            cases.push_str(&format!("{case}\n"));
+        }
+    }
+    let mut child = std::process::Command::new(python())
+        .arg(common::repo_path("tests/independent/dpop.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 is needed (tests/run makes .venv with tests/requirements.txt)");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(cases.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "PyJWT refused a DPoP proof\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("128 passed, 0 failed") || stdout.contains(" passed, 0 failed"),
+        "{stdout}"
+    );
+}

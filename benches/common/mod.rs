@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
+use consent_explorer::core::flow::callback::Callback;
 use consent_explorer::core::keys::SigningKey;
-use consent_explorer::core::session::Session;
+use consent_explorer::core::session::{Session, Tokens};
+use consent_explorer::core::transport::{self, ClientOptions, Outcome};
 
 /// `bench` rounds under `cargo bench`, `smoke` under `cargo test` (a smoke test).
 pub fn rounds(bench: usize, smoke: usize) -> usize {
@@ -47,4 +49,37 @@ pub fn report(name: &str, what: &str, mut times: Vec<Duration>) {
         ms(at(0.99)),
         ms(times[times.len() - 1])
     );
+}
+
+/// One flow as `flow` runs it: build and push the PAR, record the pending flow, authorize
+/// (headless), check the callback, trade the code and verify the ID token.
+#[allow(dead_code)] // the flow benches use it, par_roundtrip does not
+pub async fn one_flow(session: &Session, options: &ClientOptions) -> Tokens {
+    let now = jiff::Timestamp::now();
+    let built = session.build(&[], now, &mut rand::rng()).unwrap();
+    let delivery = session.deliver(&built.ticket, options).await.unwrap();
+    let Outcome::Accepted { request_uri, .. } = &delivery.exchange.outcome else {
+        panic!("{:?}", delivery.exchange.outcome);
+    };
+    session
+        .record_flow(&built.ticket, &delivery.exchange.outcome, now)
+        .unwrap();
+    let authorize = transport::authorize_url(
+        delivery.authorization_endpoint.as_deref().unwrap(),
+        &session.seed().client_id,
+        request_uri,
+    );
+    let redirect = session
+        .authorize_headless(&authorize, true, options)
+        .await
+        .unwrap();
+    let callback = Callback::parse(&redirect).unwrap();
+    let discovery = session.discovery(options).await.unwrap();
+    let code = session
+        .check_callback(&callback, Some(&discovery), jiff::Timestamp::now())
+        .unwrap();
+    session
+        .exchange_code(&code, options, &mut rand::rng())
+        .await
+        .unwrap()
 }

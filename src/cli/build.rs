@@ -38,7 +38,15 @@ pub fn build(args: &BuildArgs) -> Outcome {
     let Built { ticket, findings } = build_once(&session, now)?;
     if args.json {
         let report = BuildReport::new(&ticket, &findings);
-        output::json(&report);
+        let mut doc = serde_json::to_value(&report).unwrap_or_default();
+        if let Some(proof) = par_proof(&session, now) {
+            doc["dpop"] = serde_json::json!({
+                "jkt": session.dpop_jkt(),
+                "par_proof_header": proof.header,
+                "par_proof_claims": proof.claims,
+            });
+        }
+        output::json(&doc);
         return Ok(ExitCode::SUCCESS);
     }
     say!("{}", human_build(&session, &ticket, &findings, now));
@@ -62,8 +70,9 @@ fn human_build(session: &Session, t: &ParTicket, findings: &[Finding], now: Time
             crate::core::keys::alg_name(key.alg()),
             key.kid()
         ),
-        String::new(),
     ];
+    out.extend(super::dpop::key_line(session));
+    out.push(String::new());
     for (name, jwt) in [
         ("Request object (JAR, RFC 9101)", &t.request),
         (
@@ -76,6 +85,14 @@ fn human_build(session: &Session, t: &ParTicket, findings: &[Finding], now: Time
         out.push(json_with_dates(&jwt.header, now));
         out.push("payload".into());
         out.push(json_with_dates(&jwt.claims, now));
+        out.push(String::new());
+    }
+    if let Some(proof) = par_proof(session, now) {
+        out.extend(super::dpop::proof_text(
+            "DPoP proof for the PAR (RFC 9449; each send signs a fresh one)",
+            &proof,
+            now,
+        ));
         out.push(String::new());
     }
     out.push(render::title(
@@ -100,6 +117,13 @@ fn human_build(session: &Session, t: &ParTicket, findings: &[Finding], now: Time
     out.push(String::new());
     out.push(render::findings_block(findings));
     out.join("\n")
+}
+
+/// A PAR proof as `submit` would send it, when the profile uses DPoP.
+fn par_proof(session: &Session, now: Timestamp) -> Option<DecodedJwt> {
+    let endpoints = &session.seed().endpoints;
+    let par = endpoints.par.as_deref().unwrap_or(&endpoints.issuer);
+    session.dpop_proof("POST", par, None, now)?.ok()
 }
 
 fn read_jwt_arg(arg: &str, what: &str) -> Result<DecodedJwt, Failure> {

@@ -60,7 +60,10 @@ async fn discover_async(args: &DiscoverArgs) -> Outcome {
                     packs: s.packs(),
                     mtls: s.tls().identity_pem.is_some(),
                 });
-            let findings = discovery_check::check(&issuer, &doc, view.as_ref());
+            let mut findings = discovery_check::check(&issuer, &doc, view.as_ref());
+            if let Some(session) = &session {
+                findings.extend(session.dpop_against_discovery(&doc, jiff::Timestamp::now()));
+            }
             Report {
                 doc: Some(doc),
                 findings,

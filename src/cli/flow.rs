@@ -27,8 +27,13 @@ async fn flow_async(args: &FlowArgs) -> Outcome {
     let shown = Shown::from(&args.output);
     let json_out = shown.json;
     let built = build_now(&session)?;
-    let delivery = match session.deliver(&built.ticket, &options).await {
-        Ok(delivery) => delivery,
+    let delivery = match session.deliver_traced(&built.ticket, &options).await {
+        Ok((delivery, trail)) => {
+            for note in trail.map(|t| t.notes()).unwrap_or_default() {
+                complain!("{note}");
+            }
+            delivery
+        }
         Err(network) => return Ok(network_failed(json_out, &network)),
     };
     let exchange = &delivery.exchange;

@@ -4,6 +4,7 @@
 mod build;
 mod catalog;
 mod discover;
+mod dpop;
 mod flow;
 mod keys;
 mod output;
@@ -350,6 +351,9 @@ struct SandboxArgs {
     /// Status of a successful PAR: 201 (RFC 9126) or 200 (the MY and UAE deployments)
     #[arg(long, default_value_t = 201, value_parser = parse_par_status)]
     par_status: u16,
+    /// Require the server's nonce in DPoP proofs (answer use_dpop_nonce first, RFC 9449 8)
+    #[arg(long)]
+    dpop_nonce: bool,
 }
 
 #[derive(Debug, Args)]

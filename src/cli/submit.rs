@@ -10,6 +10,7 @@ use super::output::{self, complain, say};
 use super::render;
 use super::{Failure, Outcome, SandboxArgs, SubmitArgs};
 use crate::core::consent::PackSet;
+use crate::core::dpop::ProofTrail;
 use crate::core::error::{ConfigError, Origin};
 use crate::core::keys;
 use crate::core::paths;
@@ -45,14 +46,14 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
     let session = Session::open(&args.profile.profile, &args.overrides.to_overrides()).await?;
     let options = args.network.options();
     let built = build_now(&session)?;
-    match session.deliver(&built.ticket, &options).await {
-        Ok(delivery) => {
+    match session.deliver_traced(&built.ticket, &options).await {
+        Ok((delivery, trail)) => {
             let state = remember(&session, &built, &delivery);
             Ok(report(
                 args.json,
                 &session,
                 &built,
-                &delivery,
+                (&delivery, trail.as_ref()),
                 state.as_deref(),
             ))
         }
@@ -117,10 +118,12 @@ fn report(
     json_out: bool,
     session: &Session,
     built: &Built,
-    delivery: &Delivery,
+    (delivery, trail): (&Delivery, Option<&ProofTrail>),
     state: Option<&str>,
 ) -> ExitCode {
     let exchange = &delivery.exchange;
+    let mut notes = exchange.notes();
+    notes.extend(trail.map(ProofTrail::notes).unwrap_or_default());
     let client_cert = session.tls().client_cert.as_ref();
     let authorize_url = |request_uri: &str| {
         delivery
@@ -139,7 +142,8 @@ fn report(
             "interaction_id": exchange.interaction_id,
             "body": exchange.body,
             "elapsed_ms": exchange.elapsed.as_secs_f64() * 1000.0,
-            "notes": exchange.notes(),
+            "notes": notes,
+            "dpop": trail.map(|t| super::dpop::trail_json(session.dpop_jkt(), t)),
             "lint": built.findings,
             "client_certificate": client_cert.map(|c| json!({
                 "subject": c.subject,
@@ -258,7 +262,15 @@ fn report(
             out.push(explanation.clone());
         }
     }
-    for note in exchange.notes() {
+    if let Some(proof) = trail.and_then(ProofTrail::last) {
+        out.push(String::new());
+        out.extend(super::dpop::proof_text(
+            "DPoP proof sent with the PAR (RFC 9449)",
+            proof,
+            Timestamp::now(),
+        ));
+    }
+    for note in notes {
         out.push(format!("note: {note}"));
     }
     say!("{}", out.join("\n"));
@@ -275,6 +287,7 @@ pub fn sandbox(args: &SandboxArgs) -> Outcome {
         let client = TrustedClient::of(&seed, &key);
         let mut config = Config::new(client, packs);
         config.par_status = args.par_status;
+        config.dpop_nonce = args.dpop_nonce;
         let server = Sandbox::start(config, args.port)
             .await
             .map_err(|e| bind_failed(args.port, e))?;
@@ -295,6 +308,9 @@ pub fn sandbox(args: &SandboxArgs) -> Outcome {
             key.kid(),
             seed.redirect_uri
         );
+        if args.dpop_nonce {
+            say!("  DPoP       nonces required: a proof without this server's nonce is answered use_dpop_nonce");
+        }
         say!("Press Ctrl-C to stop.");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}

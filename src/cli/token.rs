@@ -248,10 +248,29 @@ fn issued(
         doc["status"] = exchange.status.into();
         doc["interaction_id"] = exchange.interaction_id.clone().into();
         doc["stored"] = stored.into();
-        doc["notes"] = json!(set.notes());
+        let mut notes = set.notes();
+        notes.extend(tokens.dpop.iter().flat_map(super::dpop::notes));
+        doc["notes"] = json!(notes);
+        doc["dpop"] = json!(tokens.dpop.as_ref().map(super::dpop::use_json));
         output::json(&doc);
     } else {
         say!("{}", human(set, &doc, stored, &exchange.interaction_id));
+        if let Some(used) = &tokens.dpop {
+            let mut out = Vec::new();
+            if let Some(proof) = used.trail.last() {
+                out.extend(super::dpop::proof_text(
+                    "DPoP proof sent with the token request (RFC 9449)",
+                    proof,
+                    Timestamp::now(),
+                ));
+            }
+            out.extend(
+                super::dpop::notes(used)
+                    .into_iter()
+                    .map(|n| format!("note: {n}")),
+            );
+            say!("{}", out.join("\n"));
+        }
     }
     ExitCode::SUCCESS
 }

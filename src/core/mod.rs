@@ -4,6 +4,7 @@
 pub mod consent;
 pub mod discovery_check;
 pub mod display;
+pub mod dpop;
 pub mod edit;
 pub mod error;
 pub mod flow;

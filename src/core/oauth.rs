@@ -22,6 +22,8 @@ pub enum OAuthError {
     InvalidToken,
     ServerError,
     TemporarilyUnavailable,
+    InvalidDpopProof,
+    UseDpopNonce,
 }
 
 use OAuthError::*;
@@ -29,7 +31,7 @@ use OAuthError::*;
 /// One row per code: the code on the wire, the status a token or PAR endpoint answers with
 /// (RFC 6749 5.2: 401 when client authentication failed, 400 for the other request errors),
 /// and what it usually means.
-const TABLE: [(OAuthError, &str, u16, &str); 14] = [
+const TABLE: [(OAuthError, &str, u16, &str); 16] = [
     (
         InvalidRequest,
         "invalid_request",
@@ -113,6 +115,18 @@ const TABLE: [(OAuthError, &str, u16, &str); 14] = [
         "temporarily_unavailable",
         503,
         "The server is overloaded or in maintenance: retry later.",
+    ),
+    (
+        InvalidDpopProof,
+        "invalid_dpop_proof",
+        400,
+        "The DPoP proof was refused (RFC 9449 5): missing, or its signature, typ (dpop+jwt), jwk, htm/htu (this request's method and URL, no query), iat (now), a replayed jti, its ath, or a key other than the one the code or token is bound to (dpop_jkt, cnf.jkt).",
+    ),
+    (
+        UseDpopNonce,
+        "use_dpop_nonce",
+        400,
+        "The server wants its nonce in the DPoP proof (RFC 9449 8): send again with a proof whose nonce claim is the DPoP-Nonce header it answered.",
     ),
 ];
 

@@ -299,7 +299,19 @@ pub fn build(
     now: Timestamp,
     rng: &mut dyn RngCore,
 ) -> Result<ParTicket, BuildError> {
-    build_tampered(seed, key, now, rng, Tamper::default())
+    build_with(seed, key, now, rng, None, Tamper::default())
+}
+
+/// `build`, the request object also carrying `dpop_jkt` when given (RFC 9449 10): the code
+/// the server issues is then bound to that DPoP key.
+pub fn build_bound(
+    seed: &ParSeed,
+    key: &SigningKey,
+    now: Timestamp,
+    rng: &mut dyn RngCore,
+    dpop_jkt: Option<&str>,
+) -> Result<ParTicket, BuildError> {
+    build_with(seed, key, now, rng, dpop_jkt, Tamper::default())
 }
 
 /// `build` with a fault applied to either JWT before it is signed.
@@ -310,8 +322,22 @@ pub fn build_tampered(
     rng: &mut dyn RngCore,
     tamper: Tamper,
 ) -> Result<ParTicket, BuildError> {
+    build_with(seed, key, now, rng, None, tamper)
+}
+
+fn build_with(
+    seed: &ParSeed,
+    key: &SigningKey,
+    now: Timestamp,
+    rng: &mut dyn RngCore,
+    dpop_jkt: Option<&str>,
+    tamper: Tamper,
+) -> Result<ParTicket, BuildError> {
     let code_verifier = pkce_verifier(rng);
     let mut request_claims = request_claims(seed, now, rng, &s256_challenge(&code_verifier))?;
+    if let (Some(jkt), Some(claims)) = (dpop_jkt, request_claims.as_object_mut()) {
+        claims.insert("dpop_jkt".into(), jkt.into());
+    }
     let mut client_assertion = client_assertion(seed, key, now, rng)?;
     if let Some(fault) = tamper.assertion {
         fault(&mut client_assertion.header, &mut client_assertion.claims);

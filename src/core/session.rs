@@ -2,12 +2,14 @@
 //! and, when the profile targets the embedded sandbox, the running sandbox server. Both
 //! shells open one of these and only build and deliver through it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use rand::RngCore;
 
 use super::consent::PackSet;
+use super::dpop::DpopKey;
 use super::edit::{ConsentEdit, EditError};
 use super::error::{ConfigError, Origin};
 use super::flow::StoreError;
@@ -28,6 +30,10 @@ use super::transport::{
     self, ClientOptions, Delivery, DiscoveryDocument, DiscoveryError, NetworkError,
     NetworkErrorKind, Outcome,
 };
+
+#[path = "session_dpop.rs"]
+mod dpop_calls;
+pub use dpop_calls::DpopUse;
 
 /// A signed request and what lint says of it: lint is part of every build.
 #[derive(Debug, Clone)]
@@ -74,6 +80,8 @@ impl From<JwksError> for FlowError {
 pub struct Tokens {
     pub exchange: TokenExchange,
     pub id_token: Option<id_token::VerifiedIdToken>,
+    /// The proofs sent and the token's binding, when the profile uses DPoP.
+    pub dpop: Option<DpopUse>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +106,10 @@ pub struct Session {
     sandbox: Option<Sandbox>,
     /// HTTP clients reused by every call of this session (one build costs milliseconds).
     clients: transport::ClientCache,
+    /// The `[dpop]` proof key, when enabled.
+    dpop: Option<Arc<DpopKey>>,
+    /// The DPoP nonce each server (by origin) last offered, for the next proof to it.
+    dpop_nonces: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -150,7 +162,10 @@ impl Session {
         overrides: &Overrides,
     ) -> Result<Session, ConfigError> {
         let seed = profile.seed(&packs, overrides, &profile::default_embedded_base())?;
+        let dpop = profile.dpop_key()?.map(Arc::new);
         Ok(Session {
+            dpop,
+            dpop_nonces: Mutex::new(HashMap::new()),
             profile,
             packs,
             key: Arc::new(key),
@@ -188,11 +203,20 @@ impl Session {
 
     /// Starts the sandbox server on a free loopback port when the profile targets it, and
     /// points the seed at it. It trusts this session's client, redirect_uri and key.
-    pub async fn start_sandbox(mut self) -> Result<Session, ConfigError> {
+    pub async fn start_sandbox(self) -> Result<Session, ConfigError> {
+        self.start_sandbox_with(|_| {}).await
+    }
+
+    /// `start_sandbox` with the server's configuration adjusted (DPoP nonces required, say).
+    pub async fn start_sandbox_with(
+        mut self,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Result<Session, ConfigError> {
         if self.profile.profile.target != Target::Embedded || self.sandbox.is_some() {
             return Ok(self);
         }
-        let config = Config::new(TrustedClient::of(&self.seed, &self.key), self.packs.clone());
+        let mut config = Config::new(TrustedClient::of(&self.seed, &self.key), self.packs.clone());
+        adjust(&mut config);
         let server = Sandbox::start(config, 0).await.map_err(|e| {
             ConfigError::new(
                 Origin::Flag("embedded server".into()),
@@ -257,8 +281,10 @@ impl Session {
         now: Timestamp,
         rng: &mut dyn RngCore,
     ) -> Result<Built, BuildError> {
-        let ticket = request::build(draft, &self.key, now, rng)?;
-        let findings = lint::lint_ticket(&ticket, draft, &self.key, &self.packs, now);
+        let ticket = request::build_bound(draft, &self.key, now, rng, self.dpop_jkt())?;
+        let dpop = self.dpop_facts(now);
+        let findings =
+            lint::lint_ticket_with(&ticket, draft, &self.key, &self.packs, now, dpop.as_ref());
         Ok(Built { ticket, findings })
     }
 
@@ -269,8 +295,7 @@ impl Session {
         ticket: &ParTicket,
         options: &ClientOptions,
     ) -> Result<Delivery, NetworkError> {
-        let delivery = transport::deliver(&self.seed.endpoints, &self.tls, options, ticket);
-        self.clients.scope(delivery).await
+        Ok(self.deliver_traced(ticket, options).await?.0)
     }
 
     /// Records the flow an accepted PAR of `ticket` started (0600, in the data dir), so a
@@ -393,7 +418,7 @@ impl Session {
         nonce: Option<&str>,
         options: &ClientOptions,
     ) -> Result<Tokens, FlowError> {
-        let exchange = token::exchange(&self.seed.endpoints, &self.tls, options, request).await?;
+        let (exchange, dpop) = self.token_with_proof(request, options).await?;
         let id_token = match &exchange.outcome {
             TokenOutcome::Issued(set) => match &set.id_token {
                 Some(compact) => Some(
@@ -409,7 +434,11 @@ impl Session {
             },
             _ => None,
         };
-        Ok(Tokens { exchange, id_token })
+        Ok(Tokens {
+            exchange,
+            id_token,
+            dpop,
+        })
     }
 
     async fn verify_id_token(

@@ -2,10 +2,12 @@
 // A strict FAPI 2.0 authorization server for consent-explorer interop tests, on panva's oidc-provider.
 //
 //   node server.mjs --jwks PATH [--port N] [--client-id ID] [--redirect-uri URI ...] [--host 127.0.0.1]
-//                   [--ignore-stdin] [--auto-approve] [--defaults]
+//                   [--ignore-stdin] [--auto-approve] [--defaults] [--dpop] [--dpop-nonce]
 //
 // --auto-approve answers the login and consent interactions itself (a fixed test account,
 // everything asked granted), so a test reaches the redirect_uri by following redirects alone.
+// --dpop makes the client's access tokens DPoP-bound (dpop_bound_access_tokens, JWT access
+// tokens carrying cnf.jkt); --dpop-nonce also requires the server's nonce in every proof.
 //
 // --defaults leaves out what this file tightens for FAPI 2.0 (the FAPI profile, PKCE required,
 // the PS256/ES256/EdDSA-only algorithms, the client's pinned algorithms, signed request objects
@@ -56,6 +58,8 @@ function parseArgs(argv) {
     watchStdin: true,
     autoApprove: false,
     defaults: false,
+    dpop: false,
+    dpopNonce: false,
   };
   for (let i = 0; i < argv.length; i += 1) {
     let arg = argv[i];
@@ -85,6 +89,8 @@ function parseArgs(argv) {
       case '--ignore-stdin': opts.watchStdin = false; break;
       case '--auto-approve': opts.autoApprove = true; break;
       case '--defaults': opts.defaults = true; break;
+      case '--dpop': opts.dpop = true; break;
+      case '--dpop-nonce': opts.dpop = true; opts.dpopNonce = true; break;
       case '-h':
       case '--help': usage(); break;
       default: usage(`unknown argument ${arg}`);
@@ -309,6 +315,7 @@ const configuration = {
     response_types: ['code'],
     scope: 'openid accounts profile',
     authorization_details_types: [MY_TYPE, UAE_TYPE],
+    ...(opts.dpop ? { dpop_bound_access_tokens: true } : {}),
   }],
   jwks: { keys: [serverJwk] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -320,6 +327,7 @@ const configuration = {
     requestObjectSigningAlgValues: ['PS256', 'ES256', 'EdDSA'],
     idTokenSigningAlgValues: ['PS256', 'ES256', 'EdDSA'],
     authorizationSigningAlgValues: ['PS256', 'ES256', 'EdDSA'],
+    dPoPSigningAlgValues: ['PS256', 'ES256', 'EdDSA'],
   },
   scopes: ['openid', 'accounts', 'profile'],
   claims: {
@@ -334,6 +342,11 @@ const configuration = {
   },
   features: {
     fapi: { enabled: true, profile: '2.0' },
+    dPoP: {
+      enabled: true,
+      nonceSecret: randomBytes(32),
+      requireNonce: () => opts.dpopNonce,
+    },
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
     requestObjects: { enabled: true, requireSignedRequestObject: true },
     claimsParameter: { enabled: true },
@@ -359,6 +372,9 @@ const configuration = {
       useGrantedResource: () => true,
       getResourceServerInfo(_ctx, resourceIndicator) {
         if (resourceIndicator !== RESOURCE) throw new errors.InvalidTarget();
+        if (opts.dpop) {
+          return { scope: RESOURCE_SCOPE, audience: RESOURCE, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'PS256' } } };
+        }
         return { scope: RESOURCE_SCOPE, audience: RESOURCE, accessTokenFormat: 'opaque' };
       },
     },

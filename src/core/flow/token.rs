@@ -16,7 +16,7 @@ use crate::core::oauth;
 use crate::core::request::{self, BuildError, CLIENT_ASSERTION_TYPE, Endpoints, ParSeed};
 use crate::core::tls::TlsMaterial;
 use crate::core::transport::{
-    Body, ClientOptions, INTERACTION_HEADER, NetworkError, NetworkErrorKind,
+    Body, ClientOptions, FormAnswer, INTERACTION_HEADER, NetworkError, NetworkErrorKind,
     closed_after_handshake, discover, http_client, kind_of, post_form,
 };
 
@@ -515,13 +515,18 @@ pub async fn send(
         &request.form,
     )
     .await?;
+    Ok(read_token_answer(answer, request))
+}
+
+/// A token endpoint's answer to `request` read into an exchange.
+pub fn read_token_answer(answer: FormAnswer, request: &TokenRequest) -> TokenExchange {
     let outcome = token_outcome(
         answer.status,
         answer.header("location"),
         &answer.body,
         answer.received_at,
     );
-    Ok(TokenExchange {
+    TokenExchange {
         status: answer.status,
         outcome,
         echoed_interaction_id: answer.header(INTERACTION_HEADER).map(str::to_owned),
@@ -529,7 +534,7 @@ pub async fn send(
         elapsed: answer.elapsed,
         received_at: answer.received_at,
         interaction_id: request.interaction_id.clone(),
-    })
+    }
 }
 
 /// Sends a token request to the profile's token endpoint, or discovery's (its mTLS alias when
@@ -541,7 +546,21 @@ pub async fn exchange(
     request: &TokenRequest,
 ) -> Result<TokenExchange, NetworkError> {
     let mtls = tls.identity_pem.is_some();
-    let token_endpoint = match &endpoints.token {
+    let token_endpoint = token_endpoint(endpoints, tls, options).await?;
+    let client = http_client(&token_endpoint, tls, options)?;
+    send(&client, &token_endpoint, request)
+        .await
+        .map_err(|e| closed_after_handshake(e, &token_endpoint, mtls))
+}
+
+/// The profile's token endpoint, or discovery's (its mTLS alias with a client certificate).
+pub async fn token_endpoint(
+    endpoints: &Endpoints,
+    tls: &TlsMaterial,
+    options: &ClientOptions,
+) -> Result<String, NetworkError> {
+    let mtls = tls.identity_pem.is_some();
+    Ok(match &endpoints.token {
         Some(endpoint) => endpoint.clone(),
         None => {
             let client = http_client(&endpoints.issuer, tls, options)?;
@@ -557,9 +576,5 @@ pub async fn exchange(
                     )
                 })?
         }
-    };
-    let client = http_client(&token_endpoint, tls, options)?;
-    send(&client, &token_endpoint, request)
-        .await
-        .map_err(|e| closed_after_handshake(e, &token_endpoint, mtls))
+    })
 }

@@ -10,7 +10,6 @@ use super::{Context, Finding, Rule, Subject, lint};
 use crate::core::consent::PackSet;
 use crate::core::jws::DecodedJwt;
 use crate::core::keys::{KeyFacts, SigningKey};
-use crate::core::request::build;
 pub(crate) use crate::core::request::tests::now;
 use crate::core::request::tests::seed;
 use crate::core::transport::DiscoveryDocument;
@@ -26,13 +25,45 @@ pub struct Case {
     pub deployment: String,
     pub packs: PackSet,
     pub discovery: Option<DiscoveryDocument>,
+    pub dpop: Option<super::DpopFacts>,
 }
 
 impl Case {
+    /// A clean build of `profile`; `NAME+dpop` builds NAME with a DPoP key: the request
+    /// object's dpop_jkt and a PAR proof.
     pub fn new(profile: &str) -> Case {
+        let (profile, dpop_key) = match profile.strip_suffix("+dpop") {
+            Some(name) => (
+                name,
+                Some(
+                    crate::core::dpop::DpopKey::generate(Algorithm::ES256)
+                        .unwrap()
+                        .0,
+                ),
+            ),
+            None => (profile, None),
+        };
         let key = SigningKey::generate(Algorithm::PS256).unwrap().0;
         let seed = seed(profile);
-        let t = build(&seed, &key, now(), &mut StdRng::seed_from_u64(3)).unwrap();
+        let jkt = dpop_key.as_ref().map(|k| k.thumbprint().to_owned());
+        let t = crate::core::request::build_bound(
+            &seed,
+            &key,
+            now(),
+            &mut StdRng::seed_from_u64(3),
+            jkt.as_deref(),
+        )
+        .unwrap();
+        let dpop = dpop_key.map(|k| super::DpopFacts {
+            proof: k
+                .proof(
+                    &crate::core::dpop::ProofFor::post(seed.endpoints.par.as_deref().unwrap()),
+                    now(),
+                    &mut StdRng::seed_from_u64(4),
+                )
+                .unwrap(),
+            mtls: false,
+        });
         Case {
             request: t.request.clone(),
             assertion: Some(t.client_assertion.clone()),
@@ -44,6 +75,7 @@ impl Case {
             deployment: seed.pack.id.clone(),
             packs: PackSet::builtin(),
             discovery: None,
+            dpop,
         }
     }
 
@@ -73,6 +105,7 @@ impl Case {
             key: Some(&self.facts),
             deployment: deployment.as_ref(),
             discovery: self.discovery.as_ref(),
+            dpop: self.dpop.as_ref(),
         };
         lint(
             &Subject {

@@ -15,6 +15,7 @@ mod authorization_details;
 mod cases;
 mod claims;
 mod discovery;
+mod dpop;
 mod openid;
 mod pkce;
 mod signing;
@@ -34,6 +35,7 @@ use super::transport::DiscoveryDocument;
 
 pub use super::keys::FAPI_ALGS;
 pub use assertion::ASSERTION_MAX_AHEAD;
+pub use dpop::DpopFacts;
 pub use timing::{FAPI_MAX_LIFETIME, FUTURE_TOLERANCE};
 
 /// Every rule, in rulebook order. The subjects interleave because the order is the one users
@@ -51,6 +53,7 @@ static REGISTRY: &[&[Rule]] = &[
     authorization_details::RULES,
     transport::RULES,
     discovery::RULES,
+    dpop::RULES,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -106,6 +109,8 @@ pub struct Context<'a> {
     pub deployment: Option<&'a Pack>,
     /// The server's discovery document, when one is at hand: what it says it accepts.
     pub discovery: Option<&'a DiscoveryDocument>,
+    /// The DPoP proof a build sends (or a server received), when DPoP is on.
+    pub dpop: Option<&'a DpopFacts>,
 }
 
 impl<'a> Context<'a> {
@@ -122,6 +127,7 @@ impl<'a> Context<'a> {
             key: None,
             deployment: None,
             discovery: None,
+            dpop: None,
         }
     }
 
@@ -188,8 +194,23 @@ pub fn lint_ticket(
     packs: &PackSet,
     now: Timestamp,
 ) -> Vec<Finding> {
+    lint_ticket_with(ticket, seed, key, packs, now, None)
+}
+
+/// `lint_ticket` with the DPoP proof the build would send, when it sends one.
+pub fn lint_ticket_with(
+    ticket: &ParTicket,
+    seed: &ParSeed,
+    key: &SigningKey,
+    packs: &PackSet,
+    now: Timestamp,
+    dpop: Option<&DpopFacts>,
+) -> Vec<Finding> {
     let facts = key.facts();
-    let ctx = Context::for_seed(seed, packs, Some(&facts), now);
+    let ctx = Context {
+        dpop,
+        ..Context::for_seed(seed, packs, Some(&facts), now)
+    };
     lint(
         &Subject {
             request: &ticket.request,
@@ -217,6 +238,31 @@ pub fn against_discovery(
         form_client_id: ticket.form_value("client_id"),
     };
     discovery::RULES
+        .iter()
+        .filter_map(|rule| (rule.check)(&subject, &ctx).map(|m| rule.finding(m)))
+        .collect()
+}
+
+/// Only the DPoP rules, on a proof a server received (the sandbox refuses by them) with the
+/// request object it came with, if any, and the server's discovery document when at hand.
+pub fn lint_dpop(
+    request: &DecodedJwt,
+    facts: &DpopFacts,
+    discovery: Option<&DiscoveryDocument>,
+    packs: &PackSet,
+    now: Timestamp,
+) -> Vec<Finding> {
+    let ctx = Context {
+        dpop: Some(facts),
+        discovery,
+        ..Context::bare(packs, now)
+    };
+    let subject = Subject {
+        request,
+        assertion: None,
+        form_client_id: None,
+    };
+    dpop::RULES
         .iter()
         .filter_map(|rule| (rule.check)(&subject, &ctx).map(|m| rule.finding(m)))
         .collect()
@@ -289,7 +335,7 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), count, "duplicate rule ids");
-        assert_eq!(count, 52);
+        assert_eq!(count, 57);
         assert!(rules().all(|r| !r.reference.is_empty()));
     }
 

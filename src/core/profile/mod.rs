@@ -4,6 +4,7 @@
 //! binary; or by path. Secrets are referenced (a path or an environment variable), never
 //! stored as values.
 
+mod dpop;
 mod load;
 mod resolve;
 mod save;
@@ -15,4 +16,4 @@ pub use load::{
 };
 pub use resolve::{DEFAULT_EMBEDDED_PORT, MAX_LIFETIME, default_embedded_base};
 pub use save::{save, valid_profile_name};
-pub use schema::{Profile, Signing, Target, Userinfo};
+pub use schema::{Dpop, Profile, Signing, Target, Userinfo};

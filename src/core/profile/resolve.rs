@@ -356,7 +356,7 @@ fn flatten_consent(table: &toml::Table, pack: &Pack) -> Vec<(String, Value)> {
     out
 }
 
-const PROFILE_KEY_HINT: &str = "relative paths are taken from the profile's folder and ~ is expanded; `consent-explorer keygen --out PATH` makes a key";
+pub(super) const PROFILE_KEY_HINT: &str = "relative paths are taken from the profile's folder and ~ is expanded; `consent-explorer keygen --out PATH` makes a key";
 
 fn demo_key_hint(path: &Path) -> String {
     format!(
@@ -365,7 +365,7 @@ fn demo_key_hint(path: &Path) -> String {
     )
 }
 
-fn read_key_file(
+pub(super) fn read_key_file(
     path: &Path,
     origin: Origin,
     field: &str,
@@ -389,7 +389,7 @@ fn demo_key_path(alg: Algorithm) -> Option<PathBuf> {
 }
 
 /// The demo key for `alg`, generated on first use (mode 0600) and reused after.
-fn ensure_demo_key(path: &Path, alg: Algorithm) -> Result<Vec<u8>, ConfigError> {
+pub(super) fn ensure_demo_key(path: &Path, alg: Algorithm) -> Result<Vec<u8>, ConfigError> {
     if !path.exists() {
         let (_, pem) = SigningKey::generate(alg)
             .map_err(|e| ConfigError::new(Origin::file(path), "", e.to_string(), e.hint()))?;

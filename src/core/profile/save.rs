@@ -180,6 +180,12 @@ fn absolute_paths(profile: &mut Profile, base_dir: Option<&Path>) {
         }
     };
     absolute(&mut profile.signing.key);
+    // "generated" names a key of the profile's own, not a path.
+    if let Some(dpop) = profile.dpop.as_mut()
+        && dpop.key.as_deref() != Some(super::dpop::GENERATED)
+    {
+        absolute(&mut dpop.key);
+    }
     if let Some(tls) = profile.tls.as_mut() {
         absolute(&mut tls.cert);
         absolute(&mut tls.key);

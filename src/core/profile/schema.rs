@@ -45,6 +45,21 @@ pub struct Signing {
     pub assertion_typ: Option<String>,
 }
 
+/// `[dpop]`: DPoP proofs (RFC 9449) at PAR and token, tokens bound to this key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dpop {
+    #[serde(default)]
+    pub enabled: bool,
+    /// ES256 (default), PS256 or EdDSA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+    /// Path to the proof key (PEM or JWK), or "generated" (default): a key of this profile's
+    /// own, made on first use in the data dir (0600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Userinfo {
@@ -88,6 +103,8 @@ pub struct Profile {
     pub userinfo: Userinfo,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<Tls>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<Dpop>,
 }
 
 fn default_scope() -> String {

@@ -175,6 +175,13 @@ fn redirect(
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(code.clone(), now + CODE_LIFETIME, issued, now);
+            super::dpop::bind_code(
+                state,
+                &code,
+                asked.dpop_jkt.as_deref(),
+                now + CODE_LIFETIME,
+                now,
+            );
             params.push(("code", code));
         }
         Decision::Deny => {

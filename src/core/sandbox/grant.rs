@@ -29,6 +29,8 @@ pub struct Asked {
     /// Claims named under `claims.userinfo` (OpenID Connect Core 5.5).
     pub userinfo_claims: Vec<String>,
     pub authorization_details: Value,
+    /// The DPoP key the flow is bound to: the request object's dpop_jkt, else the PAR proof's.
+    pub dpop_jkt: Option<String>,
 }
 
 impl Asked {
@@ -51,6 +53,7 @@ impl Asked {
                 .claim("authorization_details")
                 .cloned()
                 .unwrap_or(Value::Null),
+            dpop_jkt: text("dpop_jkt"),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! codes, tokens) is bounded.
 
 mod authorize;
+mod dpop;
 mod grant;
 mod routes;
 mod store;
@@ -23,7 +24,7 @@ use tokio::sync::oneshot;
 use super::consent::PackSet;
 use super::keys::{KeyError, KeyFacts, SigningKey};
 use super::request::ParSeed;
-use store::{Codes, JTI_CAP, PushedRequests, STORE_CAP, Tokens, UsedJti};
+use store::{Codes, Expiring, JTI_CAP, PushedRequests, STORE_CAP, Tokens, UsedJti};
 
 pub use grant::TEST_USER;
 
@@ -63,6 +64,8 @@ pub struct Config {
     pub par_status: u16,
     /// expires_in of a request_uri: under 600 s (FAPI 2.0).
     pub request_uri_lifetime: i64,
+    /// Require the server's nonce in DPoP proofs (`sandbox --dpop-nonce`, RFC 9449 8).
+    pub dpop_nonce: bool,
 }
 
 impl Config {
@@ -72,6 +75,7 @@ impl Config {
             packs,
             par_status: 201,
             request_uri_lifetime: 90,
+            dpop_nonce: false,
         }
     }
 }
@@ -84,6 +88,12 @@ struct AppState {
     codes: Mutex<Codes>,
     access_tokens: Mutex<Tokens>,
     refresh_tokens: Mutex<Tokens>,
+    /// DPoP: proof jti seen, nonces given (and the latest), and the key each code, refresh
+    /// token and access token is bound to (by "code:", "rt:", "at:" and the value).
+    proof_jti: Mutex<UsedJti>,
+    dpop_nonces: Mutex<Expiring<()>>,
+    latest_nonce: Mutex<Option<(String, i64)>>,
+    dpop_bindings: Mutex<Expiring<String>>,
     /// The sandbox's own ID token key, made on first use (/jwks or /token): an RSA key takes
     /// about 100 ms, which every `submit` to the embedded server would otherwise pay, even
     /// at exit (the runtime waits for a background key generation to finish).
@@ -100,6 +110,10 @@ impl AppState {
             codes: Mutex::new(Codes::new(STORE_CAP)),
             access_tokens: Mutex::new(Tokens::new(STORE_CAP)),
             refresh_tokens: Mutex::new(Tokens::new(STORE_CAP)),
+            proof_jti: Mutex::new(UsedJti::new(dpop::PROOF_JTI_CAP)),
+            dpop_nonces: Mutex::new(Expiring::new(STORE_CAP)),
+            latest_nonce: Mutex::new(None),
+            dpop_bindings: Mutex::new(Expiring::new(3 * STORE_CAP)),
             server_key: OnceLock::new(),
         }
     }

@@ -59,7 +59,9 @@ pub(super) fn with_interaction_id(headers: &HeaderMap, mut response: Response) -
 
 async fn par(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let now = Timestamp::now();
-    let response = match verify_par(&state, &headers, &body, now) {
+    let verified = verify_par(&state, &headers, &body, now)
+        .and_then(|verified| super::dpop::bind_at_par(&state, &headers, verified, now));
+    let response = match verified {
         Ok(verified) => {
             let request_uri = format!("urn:ietf:params:oauth:request_uri:{}", uuid::Uuid::new_v4());
             let lifetime = state.config.request_uri_lifetime;
@@ -84,7 +86,7 @@ async fn par(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
         }
         Err(refusal) => oauth_error(refusal),
     };
-    with_interaction_id(&headers, response)
+    with_interaction_id(&headers, super::dpop::with_nonce(&state, response))
 }
 
 async fn discovery(State(state): State<Arc<AppState>>) -> Response {
@@ -118,6 +120,7 @@ async fn discovery(State(state): State<Arc<AppState>>) -> Response {
         "scopes_supported": ["openid", "accounts", "profile"],
         "authorization_details_types_supported": types,
         "authorization_response_iss_parameter_supported": true,
+        "dpop_signing_alg_values_supported": FAPI_ALGS,
     }))
     .into_response()
 }

@@ -84,6 +84,12 @@ impl<V> Expiring<V> {
         self.by_key.get_mut(key).map(|entry| &mut entry.value)
     }
 
+    pub fn remove(&mut self, key: &str) {
+        if let Some(old) = self.by_key.remove(key) {
+            self.by_age.remove(&old.seq);
+        }
+    }
+
     /// Whether every place is taken by a live entry, so an insert would push one out.
     fn full(&mut self, now: i64) -> bool {
         self.purge(now);

@@ -32,7 +32,7 @@ pub(super) async fn token(
         Ok(answer) => no_store(axum::Json(answer).into_response()),
         Err(refusal) => oauth_error(refusal),
     };
-    with_interaction_id(&headers, response)
+    with_interaction_id(&headers, super::dpop::with_nonce(&state, response))
 }
 
 fn exchange(
@@ -44,7 +44,8 @@ fn exchange(
 ) -> Result<Value, Refusal> {
     let form = read_form(headers, body, "the token request", "RFC 6749 3.2")?;
     let client_id = authenticate_client(state, &form, now)?;
-    match form.get("grant_type").map(String::as_str) {
+    let dpop_jkt = super::dpop::check_at_token(state, headers, &form, now)?;
+    let answer = match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => redeem_code(state, &form, &client_id, now, rng),
         Some("refresh_token") => refresh(state, &form, &client_id, now, rng),
         Some(other) => Err(Refusal::new(
@@ -57,6 +58,10 @@ fn exchange(
             OAuthError::InvalidRequest,
             "grant_type is required (RFC 6749 4.1.3)",
         )),
+    }?;
+    match dpop_jkt {
+        Some(jkt) => super::dpop::bind_answer(state, answer, &jkt, now, rng),
+        None => Ok(answer),
     }
 }
 
@@ -246,21 +251,29 @@ fn id_token(
 }
 
 pub(super) async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let bearer = headers
+    let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    let now = Timestamp::now().as_second();
-    let grant = bearer.and_then(|token| {
+        .filter(|(scheme, _)| {
+            scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop")
+        })
+        .map(|(scheme, token)| (scheme, token.trim()));
+    let now = Timestamp::now();
+    let grant = presented.and_then(|(_, token)| {
         state
             .access_tokens
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get_mut(token, now)
+            .get_mut(token, now.as_second())
             .map(|grant| grant.clone())
     });
+    if let (Some((scheme, token)), Some(_)) = (presented, &grant)
+        && let Err(refusal) =
+            super::dpop::check_at_resource(&state, &headers, scheme, token, "GET", "/userinfo", now)
+    {
+        return super::dpop::resource_refusal(&state, refusal);
+    }
     match grant {
         Some(grant) => no_store(axum::Json(user_claims(&grant)).into_response()),
         None => {

@@ -263,6 +263,20 @@ pub struct FormAnswer {
     pub received_at: Timestamp,
 }
 
+impl crate::core::dpop::Answered for FormAnswer {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    fn json(&self) -> Option<&Value> {
+        self.body.json()
+    }
+}
+
 impl FormAnswer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -293,11 +307,26 @@ pub async fn post_form(
     interaction_id: &str,
     form: &[(String, String)],
 ) -> Result<FormAnswer, NetworkError> {
+    post_form_with(client, endpoint, interaction_id, form, &[]).await
+}
+
+/// `post_form` with more request headers (a DPoP proof).
+pub async fn post_form_with(
+    client: &reqwest::Client,
+    endpoint: &str,
+    interaction_id: &str,
+    form: &[(String, String)],
+    extra_headers: &[(&str, &str)],
+) -> Result<FormAnswer, NetworkError> {
     let started = Instant::now();
-    let response = client
+    let mut request = client
         .post(endpoint)
         .header(INTERACTION_HEADER, interaction_id)
-        .header(reqwest::header::ACCEPT, "application/json")
+        .header(reqwest::header::ACCEPT, "application/json");
+    for (name, value) in extra_headers {
+        request = request.header(*name, *value);
+    }
+    let response = request
         .form(form)
         .send()
         .await
@@ -321,11 +350,16 @@ pub async fn send(
     ticket: &ParTicket,
 ) -> Result<ParExchange, NetworkError> {
     let answer = post_form(client, par_endpoint, &ticket.interaction_id, &ticket.form).await?;
+    Ok(read_par_answer(answer, ticket))
+}
+
+/// A PAR endpoint's answer to `ticket` read into the exchange shown to the user.
+pub fn read_par_answer(answer: FormAnswer, ticket: &ParTicket) -> ParExchange {
     let server_date = answer
         .header("date")
         .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
         .map(|z| z.timestamp());
-    Ok(ParExchange {
+    ParExchange {
         status: answer.status,
         outcome: outcome_of(
             answer.status,
@@ -340,7 +374,7 @@ pub async fn send(
         body: answer.body,
         elapsed: answer.elapsed,
         received_at: answer.received_at,
-    })
+    }
 }
 
 /// Where a PAR went and what came back.
@@ -359,6 +393,24 @@ pub async fn deliver(
     options: &ClientOptions,
     ticket: &ParTicket,
 ) -> Result<Delivery, NetworkError> {
+    let (par_endpoint, authorization_endpoint) = par_endpoints(endpoints, tls, options).await?;
+    let client = http_client(&par_endpoint, tls, options)?;
+    let exchange = send(&client, &par_endpoint, ticket)
+        .await
+        .map_err(|e| closed_after_handshake(e, &par_endpoint, tls.identity_pem.is_some()))?;
+    Ok(Delivery {
+        par_endpoint,
+        authorization_endpoint,
+        exchange,
+    })
+}
+
+/// The PAR and authorization endpoints: the profile's, else discovery's.
+pub async fn par_endpoints(
+    endpoints: &Endpoints,
+    tls: &TlsMaterial,
+    options: &ClientOptions,
+) -> Result<(String, Option<String>), NetworkError> {
     let mut par_endpoint = endpoints.par.clone();
     let mut authorization_endpoint = endpoints.authorization.clone();
     if par_endpoint.is_none() {
@@ -378,15 +430,7 @@ pub async fn deliver(
             "set par_endpoint in the profile",
         )
     })?;
-    let client = http_client(&par_endpoint, tls, options)?;
-    let exchange = send(&client, &par_endpoint, ticket)
-        .await
-        .map_err(|e| closed_after_handshake(e, &par_endpoint, tls.identity_pem.is_some()))?;
-    Ok(Delivery {
-        par_endpoint,
-        authorization_endpoint,
-        exchange,
-    })
+    Ok((par_endpoint, authorization_endpoint))
 }
 
 /// authorization_endpoint?client_id=...&request_uri=... (RFC 9126 4).

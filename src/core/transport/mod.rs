@@ -20,3 +20,4 @@ pub use exchange::{
     Body, Delivery, FormAnswer, INTERACTION_HEADER, Outcome, ParExchange, authorize_url, deliver,
     header_pairs, kind_of, post_form, read_answer, send,
 };
+pub use exchange::{par_endpoints, post_form_with, read_par_answer};

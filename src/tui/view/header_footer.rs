@@ -16,6 +16,10 @@ pub(super) fn draw_header(frame: &mut Frame, app: &App, theme: Theme, area: Rect
         Some(c) => format!("mTLS on ({})", c.subject),
         None => "mTLS off".into(),
     };
+    let dpop = app
+        .session
+        .dpop_jkt()
+        .map_or_else(String::new, |jkt| format!("   DPoP jkt {jkt}"));
     let dirty = if app.dirty {
         "  [modified: w saves]"
     } else {
@@ -32,7 +36,7 @@ pub(super) fn draw_header(frame: &mut Frame, app: &App, theme: Theme, area: Rect
         ),
         Span::styled(dirty, theme.fg(Color::Yellow)),
         Span::raw(format!(
-            "   {} {}, kid {}   {mtls}",
+            "   {} {}, kid {}   {mtls}{dpop}",
             seed.pack.id,
             crate::core::keys::alg_name(app.key.alg()),
             app.key.kid()
