@@ -7,6 +7,7 @@ pub mod display;
 pub mod edit;
 pub mod error;
 pub mod flow;
+pub mod history;
 pub mod jws;
 pub mod keys;
 pub mod lint;

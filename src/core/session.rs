@@ -16,6 +16,7 @@ use super::flow::id_token::{self, Expected, ID_TOKEN_SKEW_SECS, IdTokenError, Jw
 use super::flow::pending::{FlowStore, PendingError, PendingFlow};
 use super::flow::store::{StoredTokens, TokenStore};
 use super::flow::token::{self, Grant, Secret, TokenExchange, TokenOutcome, TokenRequest};
+use super::history::Recorder;
 use super::jws;
 use super::keys::SigningKey;
 use super::lint::{self, Finding};
@@ -96,6 +97,8 @@ pub struct Session {
     overrides: Overrides,
     /// Kept alive as long as the session: the seed's endpoints point at it.
     sandbox: Option<Sandbox>,
+    /// Where every exchange is recorded (off unless the session was opened to send).
+    history: Recorder,
 }
 
 impl std::fmt::Debug for Session {
@@ -134,9 +137,9 @@ impl Session {
     pub async fn open(name: &str, overrides: &Overrides) -> Result<Session, ConfigError> {
         let (profile, packs, key) = load_parts(name, overrides)?;
         let tls = profile.tls()?;
-        Session::assemble(profile, packs, key, tls, overrides)?
-            .start_sandbox()
-            .await
+        let mut session = Session::assemble(profile, packs, key, tls, overrides)?;
+        session.history = Recorder::in_data_dir();
+        session.start_sandbox().await
     }
 
     /// A session from parts already loaded (a key made in memory, say), without a sandbox.
@@ -156,6 +159,7 @@ impl Session {
             seed,
             overrides: overrides.clone(),
             sandbox: None,
+            history: Recorder::off(),
         })
     }
 
@@ -266,7 +270,9 @@ impl Session {
         ticket: &ParTicket,
         options: &ClientOptions,
     ) -> Result<Delivery, NetworkError> {
-        transport::deliver(&self.seed.endpoints, &self.tls, options, ticket).await
+        let delivery = transport::deliver(&self.seed.endpoints, &self.tls, options, ticket).await;
+        self.record_par(ticket, delivery.as_ref());
+        delivery
     }
 
     /// Records the flow an accepted PAR of `ticket` started (0600, in the data dir), so a
@@ -313,13 +319,15 @@ impl Session {
             Some(flow) if &flow.profile == profile => store.take(state),
             _ => Ok(None),
         };
-        Ok(callback::check(
+        let checked = callback::check(
             callback,
             lookup,
             &self.seed.endpoints.issuer,
             iss_required,
             now,
-        )?)
+        );
+        self.record_callback(callback, checked.as_ref().map(drop), now);
+        Ok(checked?)
     }
 
     /// Trades the code at the token endpoint (a fresh assertion, the flow's verifier and
@@ -335,8 +343,14 @@ impl Session {
             redirect_uri: code.flow.redirect_uri.clone(),
             code_verifier: Secret::new(code.flow.code_verifier.clone()),
         };
-        self.trade(&grant, Some(&code.flow.nonce), options, rng)
-            .await
+        self.trade(
+            &grant,
+            Some(&code.flow.nonce),
+            &code.flow.state,
+            options,
+            rng,
+        )
+        .await
     }
 
     /// The refresh_token grant with the kept refresh token; a new ID token is verified
@@ -360,18 +374,23 @@ impl Session {
             .as_deref()
             .and_then(|t| jws::decode(t).ok())
             .and_then(|jwt| jwt.claim_str("nonce").map(str::to_owned));
-        self.trade(&grant, nonce.as_deref(), options, rng).await
+        let flow_key = format!("refresh-{}", uuid::Uuid::new_v4());
+        self.trade(&grant, nonce.as_deref(), &flow_key, options, rng)
+            .await
     }
 
     async fn trade(
         &self,
         grant: &Grant,
         nonce: Option<&str>,
+        flow_key: &str,
         options: &ClientOptions,
         rng: &mut dyn RngCore,
     ) -> Result<Tokens, FlowError> {
         let request = TokenRequest::new(&self.seed, &self.key, grant, Timestamp::now(), rng)?;
-        let exchange = token::exchange(&self.seed.endpoints, &self.tls, options, &request).await?;
+        let exchange = token::exchange(&self.seed.endpoints, &self.tls, options, &request).await;
+        self.record_token(flow_key, &request, exchange.as_ref());
+        let exchange = exchange?;
         let id_token = match &exchange.outcome {
             TokenOutcome::Issued(set) => match &set.id_token {
                 Some(compact) => Some(
@@ -495,6 +514,9 @@ fn tokens_to_keep(
         consent_id: set.consent_id().map(str::to_owned),
     }
 }
+
+#[path = "session_record.rs"]
+mod record;
 
 #[cfg(test)]
 mod tests {
