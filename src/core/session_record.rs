@@ -29,6 +29,12 @@ impl Session {
         self
     }
 
+    /// Sends history warnings to `notify` as they happen (the CLI prints them).
+    pub fn on_history_warning(self, notify: impl Fn(&str) + Send + Sync + 'static) -> Session {
+        self.history.notify(notify);
+        self
+    }
+
     /// What went wrong keeping the history since the last call: for the shell to warn of.
     pub fn history_warnings(&self) -> Vec<String> {
         self.history.take_warnings()

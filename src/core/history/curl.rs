@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 
 use super::{Exchange, RecordedBody};
+use crate::core::paths;
+use crate::core::profile::{LoadedProfile, ProfileSource};
 use crate::core::request::ParTicket;
 use crate::core::transport::INTERACTION_HEADER;
 
@@ -17,6 +19,27 @@ pub struct CurlTls {
     /// A PKCS#12 bundle, and the environment variable holding its passphrase.
     pub pkcs12: Option<PathBuf>,
     pub pkcs12_password_env: Option<String>,
+}
+
+impl CurlTls {
+    /// The profile's `[tls]` files, relative paths taken from the profile's folder.
+    pub fn of_profile(profile: &LoadedProfile) -> CurlTls {
+        let Some(tls) = &profile.profile.tls else {
+            return CurlTls::default();
+        };
+        let base = match &profile.source {
+            ProfileSource::File(path) => path.parent(),
+            ProfileSource::Builtin(_) => None,
+        };
+        let resolve = |p: &Option<String>| p.as_deref().map(|p| paths::resolve_from(base, p));
+        CurlTls {
+            cert: resolve(&tls.cert),
+            key: resolve(&tls.key),
+            cacert: resolve(&tls.ca),
+            pkcs12: resolve(&tls.pkcs12),
+            pkcs12_password_env: tls.pkcs12_password_env.clone(),
+        }
+    }
 }
 
 /// One word quoted for a POSIX shell (single quotes unless plain); a NUL, which no shell

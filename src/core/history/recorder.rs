@@ -14,9 +14,13 @@ enum State {
     Broken,
 }
 
+type Notify = Box<dyn Fn(&str) + Send + Sync>;
+
 pub struct Recorder {
     state: Mutex<State>,
     warnings: Mutex<Vec<String>>,
+    /// Where warnings go as they happen, when the shell asked; else they wait in `warnings`.
+    notify: Mutex<Option<Notify>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -53,6 +57,7 @@ impl Recorder {
         Recorder {
             state: Mutex::new(state),
             warnings: Mutex::new(Vec::new()),
+            notify: Mutex::new(None),
         }
     }
 
@@ -64,8 +69,22 @@ impl Recorder {
     }
 
     fn warn(&self, message: String) {
-        if let Ok(mut warnings) = self.warnings.lock() {
+        if let Ok(notify) = self.notify.lock()
+            && let Some(notify) = &*notify
+        {
+            notify(&message);
+        } else if let Ok(mut warnings) = self.warnings.lock() {
             warnings.push(message);
+        }
+    }
+
+    /// Sends warnings to `notify` from now on (and those already waiting).
+    pub fn notify(&self, notify: impl Fn(&str) + Send + Sync + 'static) {
+        for waiting in self.take_warnings() {
+            notify(&waiting);
+        }
+        if let Ok(mut slot) = self.notify.lock() {
+            *slot = Some(Box::new(notify));
         }
     }
 
