@@ -126,6 +126,19 @@ pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `CONSENT_EXPLORER_PYTHON`, else the venv `tests/run` makes, else python3.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("CONSENT_EXPLORER_PYTHON") {
+        return p.into();
+    }
+    let venv = repo_path(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    }
+}
+
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
