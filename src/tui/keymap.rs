@@ -25,6 +25,7 @@ pub enum Action {
     PageUp,
     PageDown,
     Mouse,
+    History,
     Help,
     Quit,
 }
@@ -189,6 +190,13 @@ pub const KEYMAP: &[Entry] = &[
         keys: "m",
         does: "mouse capture on/off (off lets you select text)",
         bindings: &[(char('m'), Action::Mouse)],
+        footer: "",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "H",
+        does: "history: past exchanges (enter opens, y copies as curl, x exports HAR)",
+        bindings: &[(char('H'), Action::History)],
         footer: "",
         footer_narrow: "",
     },

@@ -4,9 +4,12 @@
 
 pub mod app;
 pub mod clipboard;
+mod history_shell;
 pub mod keymap;
 pub mod view;
 
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 mod save_tests;
 #[cfg(test)]
@@ -191,6 +194,10 @@ impl Shell {
                     Err(e) => Err(format!("cannot start {editor}: {e}")),
                 };
                 Some(Message::Loaded(Box::new(result)))
+            }
+            Effect::History(effect) => {
+                history_shell::run(effect, &self.tx);
+                None
             }
             Effect::SetMouse(on) => {
                 let _ = if on {

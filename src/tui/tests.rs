@@ -27,7 +27,7 @@ use crate::core::transport::{
 const RFC8032_SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
 const RFC8032_PUBLIC: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
 
-fn test_key() -> SigningKey {
+pub(super) fn test_key() -> SigningKey {
     let jwk = json!({"kty": "OKP", "crv": "Ed25519", "d": RFC8032_SEED, "x": RFC8032_PUBLIC});
     SigningKey::from_material(
         jwk.to_string().as_bytes(),
@@ -43,17 +43,17 @@ fn session(profile_name: &str, key: SigningKey) -> Arc<Session> {
     Arc::new(session)
 }
 
-fn start() -> Timestamp {
+pub(super) fn start() -> Timestamp {
     "2026-01-30T10:00:00Z".parse().unwrap()
 }
 
-struct Fixture {
-    app: App,
+pub(super) struct Fixture {
+    pub(super) app: App,
     clock: Arc<Mutex<Timestamp>>,
 }
 
 impl Fixture {
-    fn new(profile_name: &str) -> Fixture {
+    pub(super) fn new(profile_name: &str) -> Fixture {
         let key = test_key();
         let clock = Arc::new(Mutex::new(start()));
         let shared = clock.clone();
@@ -74,7 +74,7 @@ impl Fixture {
         })
     }
 
-    fn key(&mut self, code: KeyCode) -> Vec<Effect> {
+    pub(super) fn key(&mut self, code: KeyCode) -> Vec<Effect> {
         self.app
             .update(Message::Key(KeyEvent::new(code, KeyModifiers::NONE)))
     }
@@ -112,7 +112,7 @@ impl Fixture {
             .clone()
     }
 
-    fn screen(&self, width: u16, height: u16) -> String {
+    pub(super) fn screen(&self, width: u16, height: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal
             .draw(|f| {
@@ -604,7 +604,7 @@ fn picker_asks_before_discarding_edits() {
     );
 }
 
-fn snapshot(name: &str, screen: String) {
+pub(super) fn snapshot(name: &str, screen: String) {
     insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!(name, screen);
     });

@@ -4,6 +4,7 @@
 
 mod dialogs;
 mod editor;
+mod history;
 mod paste;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::core::session::{Built, Session};
 use crate::core::tls::CertInfo;
 use crate::core::transport::{Delivery, NetworkError, Outcome};
 use editor::{rows_for, selectable};
+pub use history::{HistoryEffect, HistoryMessage, HistoryRow, HistoryView};
 pub use paste::{MAX_PASTE_CHARS, PasteRefused, checked_paste};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +127,7 @@ pub enum Message {
     Notice(String),
     /// The shell opened another profile, or reopened this one.
     Loaded(Box<Result<Arc<Session>, String>>),
+    History(HistoryMessage),
 }
 
 /// Which submit an answer belongs to: an answer to any other than the latest is stale.
@@ -160,6 +163,7 @@ pub enum Effect {
     },
     EditProfile,
     SetMouse(bool),
+    History(HistoryEffect),
 }
 
 impl std::fmt::Debug for Effect {
@@ -172,6 +176,7 @@ impl std::fmt::Debug for Effect {
             Effect::Open { name } => write!(f, "Open({name})"),
             Effect::EditProfile => write!(f, "EditProfile"),
             Effect::SetMouse(on) => write!(f, "SetMouse({on})"),
+            Effect::History(e) => write!(f, "History({e:?})"),
         }
     }
 }
@@ -202,6 +207,8 @@ pub struct App {
     pub spinner: usize,
     pub mouse: bool,
     pub quit: bool,
+    /// The history pane, while open (`H`).
+    pub history: Option<HistoryView>,
     /// Enter on a picker entry, or e, with unsaved edits asks twice.
     discard_armed: bool,
     /// The name a save may replace, once the user has been told it exists.
@@ -247,6 +254,7 @@ impl App {
             spinner: 0,
             mouse: true,
             quit: false,
+            history: None,
             discard_armed: false,
             replace_armed: None,
             quit_after_save: false,
@@ -365,6 +373,9 @@ impl App {
                 };
                 self.now = (self.clock)();
                 self.scroll[Pane::Response.index()] = 0;
+                if let Some(warning) = self.session.history_warnings().pop() {
+                    self.notice = Some(format!("History not kept: {warning}"));
+                }
                 Vec::new()
             }
             Message::Copied(result) => {
@@ -434,6 +445,7 @@ impl App {
                 self.overlay = Overlay::None;
                 Vec::new()
             }
+            Message::History(message) => self.on_history_message(message),
         }
     }
 
@@ -491,6 +503,9 @@ impl App {
         if !matches!(self.overlay, Overlay::None) {
             return self.on_overlay_key(key);
         }
+        if self.history.is_some() && !ctrl(&key, 'c') {
+            return self.on_history_key(key);
+        }
         // A notice lasts until the next key; then the key hints come back.
         self.notice = None;
         let armed = std::mem::take(&mut self.discard_armed);
@@ -526,6 +541,7 @@ impl App {
                 }
             }
             Action::Profiles => return vec![Effect::ListProfiles],
+            Action::History => return self.open_history(),
             Action::EditProfile => {
                 if self.dirty && !armed {
                     self.discard_armed = true;
