@@ -3,6 +3,8 @@
 //! entries. Prints p50/p99 from its own loop, then criterion's estimates.
 //! `cargo bench --bench history`; under `cargo test` a few rounds as a smoke test.
 
+// Only `rounds` of the shared helpers is used here.
+#[allow(dead_code)]
 mod common;
 
 use std::hint::black_box;
@@ -92,19 +94,6 @@ fn percentiles() {
     let answer = answer(jiff::Timestamp::now());
     let dir = tempfile::tempdir().unwrap();
     let (history, tickets) = full_history(dir.path(), &answer);
-    let ticket = &tickets[0];
-    let mut times = Vec::new();
-    for _ in 0..common::rounds(2_000, 20) {
-        let started = Instant::now();
-        record(&history, ticket, &answer);
-        times.push(started.elapsed());
-    }
-    percentile_line(
-        "history record (full history, oldest pruned)",
-        "µs",
-        1e6,
-        times,
-    );
     let mut default_list = Vec::new();
     let mut whole_list = Vec::new();
     for _ in 0..common::rounds(50, 3) {
@@ -123,17 +112,30 @@ fn percentiles() {
         default_list,
     );
     percentile_line("history list, all 5,000 entries", "ms", 1e3, whole_list);
+    // Each record also drops the oldest entry: the history stays full.
+    let mut times = Vec::new();
+    for round in 0..common::rounds(2_000, 20) {
+        let ticket = &tickets[round % tickets.len()];
+        let started = Instant::now();
+        record(&history, ticket, &answer);
+        times.push(started.elapsed());
+    }
+    percentile_line("history record (redacted, full history)", "µs", 1e6, times);
 }
 
 fn history(c: &mut Criterion) {
     let answer = answer(jiff::Timestamp::now());
     let dir = tempfile::tempdir().unwrap();
     let (history, tickets) = full_history(dir.path(), &answer);
-    c.bench_function("history record one exchange", |b| {
-        b.iter(|| record(&history, &tickets[0], &answer))
-    });
     c.bench_function("history list 50 flows of 5000 entries", |b| {
         b.iter(|| black_box(history.flows(None, 50).unwrap()))
+    });
+    let mut round = 0;
+    c.bench_function("history record one exchange", |b| {
+        b.iter(|| {
+            round += 1;
+            record(&history, &tickets[round % tickets.len()], &answer)
+        })
     });
 }
 

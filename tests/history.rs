@@ -17,19 +17,6 @@ use serde_json::Value;
 const WRITER_DB: &str = "HISTORY_TEST_WRITER_DB";
 const WRITER_COUNT: &str = "HISTORY_TEST_WRITER_COUNT";
 
-fn files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files(&path));
-        } else {
-            out.push((path.clone(), std::fs::read(&path).unwrap()));
-        }
-    }
-    out
-}
-
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
@@ -111,7 +98,7 @@ fn a_flow_is_recorded_step_by_step_and_nothing_secret_is_kept() {
         .filter(|l| !l.starts_with("-----") && l.len() > 40)
         .collect();
     assert!(!key_lines.is_empty());
-    for (path, bytes) in files(env.data.path()) {
+    for (path, bytes) in common::files(env.data.path()) {
         let store = ["tokens", "demo-keys"];
         if path
             .parent()
@@ -127,9 +114,7 @@ fn a_flow_is_recorded_step_by_step_and_nothing_secret_is_kept() {
         }
         assert!(!contains(&bytes, "eyJ"), "{path:?} holds a JWT");
     }
-    for file in [&report] {
-        assert!(!file.contains(&access) && !file.contains(&signature));
-    }
+    assert!(!report.contains(&access) && !report.contains(&signature));
 }
 
 #[test]
@@ -190,14 +175,7 @@ fn the_har_export_is_valid_har_1_2_in_time_order() {
 #[test]
 fn build_curl_is_the_exact_par_and_the_sandbox_answers_201() {
     let env = TestEnv::new();
-    let key_path = env.keygen("PS256", "client.pem");
-    let local = std::fs::read_to_string(common::repo_path("profiles/local.toml"))
-        .unwrap()
-        .replace(
-            "key = \"demo\"",
-            &format!("key = \"{}\"", key_path.display()),
-        );
-    let trusted = env.write("trusted.toml", &local);
+    let (trusted, local) = env.trusted_local();
     let server = env.start_sandbox(
         "sandbox",
         &["--port", "0", "--trust", trusted.to_str().unwrap()],

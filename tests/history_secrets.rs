@@ -2,23 +2,12 @@
 //! tokens, the refresh grant's) looked for, byte for byte, in the data dir once the history
 //! has it. Its own test binary: it points the data dir at a temporary folder for the process.
 
+mod common;
+
 use consent_explorer::core::flow::callback::Callback;
 use consent_explorer::core::request::Overrides;
 use consent_explorer::core::session::Session;
 use consent_explorer::core::transport::{self, ClientOptions, Outcome};
-
-fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files(&path));
-        } else {
-            out.push((path.clone(), std::fs::read(&path).unwrap()));
-        }
-    }
-    out
-}
 
 #[tokio::test]
 async fn no_secret_of_a_live_flow_reaches_the_history() {
@@ -99,7 +88,7 @@ async fn no_secret_of_a_live_flow_reaches_the_history() {
     }
     drop(session);
     let mut seen_history = false;
-    for (path, bytes) in files(data.path()) {
+    for (path, bytes) in common::files(data.path()) {
         let kept_elsewhere = ["tokens", "demo-keys", "flows"];
         if path
             .parent()

@@ -16,12 +16,47 @@ use crate::core::transport::{Body, INTERACTION_HEADER, NetworkError, Outcome, Pa
 
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
-fn form_request_headers(interaction_id: &str) -> Vec<(String, String)> {
-    vec![
-        (INTERACTION_HEADER.to_owned(), interaction_id.to_owned()),
-        ("accept".to_owned(), "application/json".to_owned()),
-        ("content-type".to_owned(), FORM_CONTENT_TYPE.to_owned()),
-    ]
+/// What the PAR and token endpoints are sent: a form POST asking for JSON, with the
+/// interaction id; no answer yet.
+struct FormPost<'a> {
+    at: Timestamp,
+    profile: &'a str,
+    step: Step,
+    flow_key: String,
+    url: &'a str,
+    interaction_id: &'a str,
+    form: &'a [(String, String)],
+    decoded: Vec<DecodedPart>,
+}
+
+impl FormPost<'_> {
+    fn fields(self) -> ExchangeFields {
+        ExchangeFields {
+            at: self.at,
+            profile: self.profile.to_owned(),
+            step: self.step,
+            flow_key: self.flow_key,
+            method: "POST".to_owned(),
+            url: self.url.to_owned(),
+            status: None,
+            elapsed_ms: 0.0,
+            interaction_id: Some(self.interaction_id.to_owned()),
+            request_headers: vec![
+                (
+                    INTERACTION_HEADER.to_owned(),
+                    self.interaction_id.to_owned(),
+                ),
+                ("accept".to_owned(), "application/json".to_owned()),
+                ("content-type".to_owned(), FORM_CONTENT_TYPE.to_owned()),
+            ],
+            request_body: Some(RecordedBody::Form(self.form.to_vec())),
+            response_headers: Vec::new(),
+            response_body: None,
+            decoded: self.decoded,
+            findings: Vec::new(),
+            note: None,
+        }
+    }
 }
 
 fn decoded(name: &str, jwt: &DecodedJwt) -> DecodedPart {
@@ -60,34 +95,28 @@ impl Exchange {
         answer: Result<&ParExchange, &NetworkError>,
         findings: &[Finding],
     ) -> Exchange {
-        let mut fields = ExchangeFields {
+        let mut fields = FormPost {
             at: ticket.built_at,
-            profile: profile.to_owned(),
+            profile,
             step: Step::Par,
             flow_key: flow_key_of(ticket),
-            method: "POST".to_owned(),
-            url: par_url.to_owned(),
-            status: None,
-            elapsed_ms: 0.0,
-            interaction_id: Some(ticket.interaction_id.clone()),
-            request_headers: form_request_headers(&ticket.interaction_id),
-            request_body: Some(RecordedBody::Form(ticket.form.clone())),
-            response_headers: Vec::new(),
-            response_body: None,
+            url: par_url,
+            interaction_id: &ticket.interaction_id,
+            form: &ticket.form,
             decoded: vec![
                 decoded("request object", &ticket.request),
                 decoded("client assertion", &ticket.client_assertion),
             ],
-            findings: findings
-                .iter()
-                .map(|f| RecordedFinding {
-                    id: f.id.to_owned(),
-                    severity: f.severity.as_str().to_owned(),
-                    message: f.message.clone(),
-                })
-                .collect(),
-            note: None,
-        };
+        }
+        .fields();
+        fields.findings = findings
+            .iter()
+            .map(|f| RecordedFinding {
+                id: f.id.to_owned(),
+                severity: f.severity.as_str().to_owned(),
+                message: f.message.clone(),
+            })
+            .collect();
         match answer {
             Ok(exchange) => {
                 fields.at = exchange.received_at;
@@ -129,29 +158,27 @@ impl Exchange {
         verdict: Result<(), String>,
         at: Timestamp,
     ) -> Exchange {
-        let mut url = url::Url::parse(redirect_uri)
-            .unwrap_or_else(|_| url::Url::parse("http://callback.invalid/").expect("a URL"));
-        {
-            let mut query = url.query_pairs_mut();
-            for (name, value) in [
-                ("code", &callback.code),
-                ("state", &callback.state),
-                ("iss", &callback.iss),
-                ("error", &callback.error),
-                ("error_description", &callback.error_description),
-            ] {
-                if let Some(value) = value {
-                    query.append_pair(name, value);
-                }
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("code", &callback.code),
+            ("state", &callback.state),
+            ("iss", &callback.iss),
+            ("error", &callback.error),
+            ("error_description", &callback.error_description),
+        ] {
+            if let Some(value) = value {
+                query.append_pair(name, value);
             }
         }
+        let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+        let url = format!("{redirect_uri}{separator}{}", query.finish());
         let fields = ExchangeFields {
             at,
             profile: profile.to_owned(),
             step: Step::Callback,
             flow_key: callback.state.clone().unwrap_or_default(),
             method: "GET".to_owned(),
-            url: url.to_string(),
+            url,
             status: None,
             elapsed_ms: 0.0,
             interaction_id: None,
@@ -192,24 +219,17 @@ impl Exchange {
                 secrets.push((secret_label(name), value.to_owned()));
             }
         }
-        let mut fields = ExchangeFields {
+        let mut fields = FormPost {
             at,
-            profile: profile.to_owned(),
+            profile,
             step,
             flow_key: flow_key.to_owned(),
-            method: "POST".to_owned(),
-            url: token_url.to_owned(),
-            status: None,
-            elapsed_ms: 0.0,
-            interaction_id: Some(request.interaction_id.clone()),
-            request_headers: form_request_headers(&request.interaction_id),
-            request_body: Some(RecordedBody::Form(request.form.clone())),
-            response_headers: Vec::new(),
-            response_body: None,
+            url: token_url,
+            interaction_id: &request.interaction_id,
+            form: &request.form,
             decoded: vec![decoded("client assertion", &request.client_assertion)],
-            findings: Vec::new(),
-            note: None,
-        };
+        }
+        .fields();
         match answer {
             Ok(exchange) => {
                 fields.at = exchange.received_at;

@@ -117,7 +117,7 @@ pub(super) fn redact_json(value: Value, secrets: &[(&'static str, String)]) -> V
                 map.into_iter()
                     .map(|(k, v)| {
                         let v = match secret_name(&k) {
-                            Some(name) if !v.is_null() => Value::String(placeholder(name)),
+                            Some(name) if v.is_string() => Value::String(placeholder(name)),
                             _ if is_jwk && JWK_PRIVATE.contains(&k.as_str()) => {
                                 Value::String(placeholder("private_key"))
                             }

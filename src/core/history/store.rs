@@ -268,7 +268,7 @@ impl History {
     pub fn record(&self, exchange: &Exchange) -> Result<i64, HistoryError> {
         let f = exchange.fields();
         let record = serde_json::to_string(exchange).map_err(|e| HistoryError::Record(0, e))?;
-        let at_us = f.at.as_microsecond() as i64;
+        let at_us = f.at.as_microsecond();
         let key = if f.flow_key.is_empty() {
             format!("{}-{at_us}", f.step.as_str())
         } else {
@@ -450,7 +450,7 @@ impl History {
 
     /// Removes the entries made before `before` (all of them without it); how many went.
     pub fn clear(&self, before: Option<Timestamp>) -> Result<usize, HistoryError> {
-        let cutoff = before.map_or(i64::MAX, |t| t.as_microsecond() as i64);
+        let cutoff = before.map_or(i64::MAX, |t| t.as_microsecond());
         let run = || -> rusqlite::Result<usize> {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
             let gone = self

@@ -106,7 +106,9 @@ impl App {
         let last = view.rows.len().saturating_sub(1);
         match key.code {
             KeyCode::Esc | KeyCode::Char('H') | KeyCode::Char('q') => {
-                if view.opened.take().is_none() {
+                // Back from the open step first, then out of the pane.
+                let step_was_open = view.opened.take().is_some();
+                if !step_was_open {
                     self.history = None;
                 }
             }
