@@ -23,6 +23,18 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w == needle.as_bytes())
 }
 
+/// Runs an outside program (python, the shell's curl); its stdout, once it succeeded.
+fn stdout_of_success(command: &mut Command, needs: &str) -> String {
+    let out = command.output().expect(needs);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    said
+}
+
 #[test]
 fn a_flow_is_recorded_step_by_step_and_nothing_secret_is_kept() {
     let env = TestEnv::new();
@@ -129,17 +141,12 @@ fn the_har_export_is_valid_har_1_2_in_time_order() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = Command::new(common::python())
-        .arg(common::repo_path("tests/history/validate_har.py"))
-        .arg(common::repo_path("tests/schemas/har-1.2.schema.json"))
-        .arg(&har)
-        .output()
-        .expect("python3 with jsonschema is needed (tests/run makes .venv)");
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let said = stdout_of_success(
+        Command::new(common::python())
+            .arg(common::repo_path("tests/history/validate_har.py"))
+            .arg(common::repo_path("tests/schemas/har-1.2.schema.json"))
+            .arg(&har),
+        "python3 with jsonschema is needed (tests/run makes .venv)",
     );
     assert_eq!(said.trim(), "ok 6");
 
@@ -200,17 +207,7 @@ fn build_curl_is_the_exact_par_and_the_sandbox_answers_201() {
         command.contains("--data-urlencode 'client_id=consent-explorer-demo'"),
         "{command}"
     );
-    let ran = Command::new("sh")
-        .arg("-c")
-        .arg(&command)
-        .output()
-        .expect("sh and curl");
-    let answer = String::from_utf8_lossy(&ran.stdout);
-    assert!(
-        ran.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ran.stderr)
-    );
+    let answer = stdout_of_success(Command::new("sh").arg("-c").arg(&command), "sh and curl");
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     assert!(answer.contains("request_uri"), "{answer}");
 
