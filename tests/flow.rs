@@ -99,17 +99,10 @@ fn no_secret_outside_the_token_store_after_a_full_run() {
 }
 
 fn files(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files(&path));
-        } else {
-            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
-            out.push((path, text));
-        }
-    }
-    out
+    common::files(dir)
+        .into_iter()
+        .map(|(path, bytes)| (path, String::from_utf8_lossy(&bytes).into_owned()))
+        .collect()
 }
 
 /// The sandbox in the foreground trusting `trust`, and a profile of the same client and

@@ -3,30 +3,15 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 /// The issuer build addresses for an embedded profile when no server is bound (README, the
 /// `target` row): written here, not asked of the tool, so the verifier does not check the
 /// tool against itself.
 const EMBEDDED_ISSUER: &str = "http://127.0.0.1:9126";
 
-/// `CONSENT_EXPLORER_PYTHON`, else the venv `tests/run` makes, else python3.
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("CONSENT_EXPLORER_PYTHON") {
-        return p.into();
-    }
-    let venv = common::repo_path(".venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        "python3".into()
-    }
-}
-
 #[test]
 fn pyjwt_verifies_both_jwts_and_jsonschema_accepts_the_uae_consent() {
     let env = common::TestEnv::new();
-    let out = std::process::Command::new(python())
+    let out = std::process::Command::new(common::python())
         .arg(common::repo_path("tests/independent/verify.py"))
         .arg(env!("CARGO_BIN_EXE_consent-explorer"))
         .arg(env.work.path())
@@ -65,7 +50,7 @@ async fn pyjwt_verifies_the_sandboxs_id_token_with_the_keys_at_its_jwks() {
         tokens["id_token"].as_str().unwrap().to_owned(),
     ];
     let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python())
+        std::process::Command::new(common::python())
             .arg(common::repo_path("tests/independent/id_token.py"))
             .args(args)
             .output()
@@ -129,7 +114,7 @@ fn pyjwt_checks_our_dpop_proofs_claims_ath_and_thumbprint() {
             cases.push_str(&format!("{case}\n"));
         }
     }
-    let mut child = std::process::Command::new(python())
+    let mut child = std::process::Command::new(common::python())
         .arg(common::repo_path("tests/independent/dpop.py"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -268,14 +268,8 @@ fn sandbox_is_the_command_and_advertises_the_whole_flow() {
 #[test]
 fn the_sandbox_command_completes_the_loop_headless() {
     let env = TestEnv::new();
-    let key_path = env.keygen("PS256", "client.pem");
-    let local = std::fs::read_to_string(common::repo_path("profiles/local.toml"))
-        .unwrap()
-        .replace(
-            "key = \"demo\"",
-            &format!("key = \"{}\"", key_path.display()),
-        );
-    let trusted = env.write("trusted.toml", &local);
+    let (trusted, local) = env.trusted_local();
+    let key_path = env.path("client.pem");
     let (_server, issuer) = start_sandbox(
         &env,
         "sandbox",

@@ -36,6 +36,9 @@ pub fn build(args: &BuildArgs) -> Outcome {
     let session = Session::offline(&args.profile.profile, &args.overrides.to_overrides())?;
     let now = Timestamp::now();
     let Built { ticket, findings } = build_once(&session, now)?;
+    if args.curl {
+        return curl_command(&session, &ticket);
+    }
     if args.json {
         let report = BuildReport::new(&ticket, &findings);
         let mut doc = serde_json::to_value(&report).unwrap_or_default();
@@ -50,6 +53,23 @@ pub fn build(args: &BuildArgs) -> Outcome {
         return Ok(ExitCode::SUCCESS);
     }
     say!("{}", human_build(&session, &ticket, &findings, now));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The exact PAR as curl; without a par_endpoint (read from discovery when sending) there is
+/// no URL to give.
+fn curl_command(session: &Session, ticket: &ParTicket) -> Outcome {
+    let Some(par) = &session.seed().endpoints.par else {
+        return Err(Failure::Other(format!(
+            "profile {} has no par_endpoint (it is read from discovery when sending), so there is no URL for curl\n  hint: set par_endpoint in the profile",
+            session.profile().name
+        )));
+    };
+    let tls = crate::core::history::curl::CurlTls::of_profile(session.profile());
+    say!(
+        "{}",
+        crate::core::history::curl::par_command(par, ticket, &tls)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -22,7 +22,8 @@ pub fn flow(args: &FlowArgs) -> Outcome {
 }
 
 async fn flow_async(args: &FlowArgs) -> Outcome {
-    let session = Session::open(&args.profile.profile, &Overrides::default()).await?;
+    let session =
+        super::history::warned(Session::open(&args.profile.profile, &Overrides::default()).await?);
     let options = args.network.options();
     let shown = Shown::from(&args.output);
     let json_out = shown.json;

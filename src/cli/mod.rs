@@ -6,6 +6,7 @@ mod catalog;
 mod discover;
 mod dpop;
 mod flow;
+mod history;
 mod keys;
 mod output;
 mod probe;
@@ -76,6 +77,85 @@ enum Command {
     /// List or show consent packs
     #[command(subcommand)]
     Packs(PacksCommand),
+    /// Every exchange sent (redacted): list, show, clear, export as HAR, report a flow as Markdown
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct HistoryArgs {
+    #[command(subcommand)]
+    command: Option<HistoryCommand>,
+    #[command(flatten)]
+    list: HistoryListArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum HistoryCommand {
+    /// Flows newest first, each with its steps (the default)
+    List(HistoryListArgs),
+    /// One exchange in full: request, response, decoded JWTs, lint at the time
+    Show(HistoryShowArgs),
+    /// Remove entries (all, or those before a date); asks first on a terminal
+    Clear(HistoryClearArgs),
+    /// Write exchanges as a HAR 1.2 file (devtools and request tools load it)
+    Export(HistoryExportArgs),
+    /// Write one flow up as Markdown, for a ticket with the bank
+    Report(HistoryReportArgs),
+}
+
+#[derive(Debug, Args)]
+struct HistoryListArgs {
+    /// Only this profile's flows
+    #[arg(long, short)]
+    profile: Option<String>,
+    /// The flows as a JSON array of {id, profile, started_at, steps}
+    #[arg(long)]
+    json: bool,
+    /// At most this many flows
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+#[derive(Debug, Args)]
+struct HistoryShowArgs {
+    /// The exchange's number (the first column of `history`)
+    id: i64,
+    /// The whole entry as JSON
+    #[arg(long)]
+    json: bool,
+    /// The request as a curl command, secrets as named placeholders ({{code}}, ...)
+    #[arg(long, conflicts_with = "json")]
+    curl: bool,
+}
+
+#[derive(Debug, Args)]
+struct HistoryClearArgs {
+    /// Only entries made before this date (2026-01-30, an RFC 3339 time, or relative: -7d)
+    #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+    before: Option<String>,
+    /// Do not ask (needed when stdin is not a terminal)
+    #[arg(long)]
+    yes: bool,
+}
+
+#[derive(Debug, Args)]
+struct HistoryExportArgs {
+    /// Where to write the HAR file
+    #[arg(long, value_name = "FILE")]
+    har: PathBuf,
+    /// Only this flow's exchanges (default: all)
+    #[arg(long, value_name = "ID")]
+    flow: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+struct HistoryReportArgs {
+    /// The flow's number (`history` shows it after "flow")
+    id: i64,
+    /// Where to write the Markdown
+    #[arg(long, value_name = "FILE.md")]
+    out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +244,9 @@ struct BuildArgs {
     /// One JSON object: request, client_assertion, code_verifier, form, lint, ...
     #[arg(long)]
     json: bool,
+    /// The PAR of a fresh build as a curl command (TLS files from the profile's [tls])
+    #[arg(long, conflicts_with = "json")]
+    curl: bool,
 }
 
 #[derive(Debug, Args)]
@@ -448,6 +531,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Profiles(ProfilesCommand::Show { name })) => catalog::profiles_show(&name),
         Some(Command::Packs(PacksCommand::List)) => catalog::packs_list(),
         Some(Command::Packs(PacksCommand::Show { name, json })) => catalog::packs_show(&name, json),
+        Some(Command::History(args)) => history::history(&args),
     };
     match outcome {
         Ok(code) => output::finish(code),

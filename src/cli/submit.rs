@@ -43,7 +43,9 @@ pub fn submit(args: &SubmitArgs) -> Outcome {
 }
 
 async fn submit_async(args: &SubmitArgs) -> Outcome {
-    let session = Session::open(&args.profile.profile, &args.overrides.to_overrides()).await?;
+    let session = super::history::warned(
+        Session::open(&args.profile.profile, &args.overrides.to_overrides()).await?,
+    );
     let options = args.network.options();
     let built = build_now(&session)?;
     match session.deliver_traced(&built.ticket, &options).await {

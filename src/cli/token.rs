@@ -43,7 +43,8 @@ impl From<&TokenOutputArgs> for Shown {
 
 pub fn token(args: &TokenArgs) -> Outcome {
     runtime()?.block_on(async {
-        let session = Session::open(&args.profile.profile, &Overrides::default()).await?;
+        let session =
+            super::history::warned(Session::open(&args.profile.profile, &Overrides::default()).await?);
         if session.sandbox_issuer().is_some() {
             return Err(Failure::Other(format!(
                 "profile {} targets the embedded sandbox, which stopped with the command that pushed the request: its code cannot be exchanged here\n  hint: `consent-explorer flow --profile {}` runs the whole flow in one go; or run `consent-explorer sandbox` and a profile pointing at its issuer",
@@ -85,7 +86,9 @@ pub(super) async fn complete(
 
 pub fn refresh(args: &RefreshArgs) -> Outcome {
     runtime()?.block_on(async {
-        let session = Session::open(&args.profile.profile, &Overrides::default()).await?;
+        let session = super::history::warned(
+            Session::open(&args.profile.profile, &Overrides::default()).await?,
+        );
         let options = args.network.options();
         let shown = Shown {
             json: args.json,

@@ -8,6 +8,7 @@ pub mod dpop;
 pub mod edit;
 pub mod error;
 pub mod flow;
+pub mod history;
 pub mod jws;
 pub mod keys;
 pub mod lint;

@@ -18,6 +18,7 @@ use super::flow::id_token::{self, Expected, ID_TOKEN_SKEW_SECS, IdTokenError, Jw
 use super::flow::pending::{FlowStore, PendingError, PendingFlow};
 use super::flow::store::{StoredTokens, TokenStore};
 use super::flow::token::{self, Grant, Secret, TokenExchange, TokenOutcome, TokenRequest};
+use super::history::Recorder;
 use super::jws;
 use super::keys::SigningKey;
 use super::lint::{self, Finding};
@@ -110,6 +111,8 @@ pub struct Session {
     dpop: Option<Arc<DpopKey>>,
     /// The DPoP nonce each server (by origin) last offered, for the next proof to it.
     dpop_nonces: Mutex<HashMap<String, String>>,
+    /// Where every exchange is recorded (off unless the session was opened to send).
+    history: Recorder,
 }
 
 impl std::fmt::Debug for Session {
@@ -148,9 +151,9 @@ impl Session {
     pub async fn open(name: &str, overrides: &Overrides) -> Result<Session, ConfigError> {
         let (profile, packs, key) = load_parts(name, overrides)?;
         let tls = profile.tls()?;
-        Session::assemble(profile, packs, key, tls, overrides)?
-            .start_sandbox()
-            .await
+        let mut session = Session::assemble(profile, packs, key, tls, overrides)?;
+        session.history = Recorder::in_data_dir();
+        session.start_sandbox().await
     }
 
     /// A session from parts already loaded (a key made in memory, say), without a sandbox.
@@ -174,6 +177,7 @@ impl Session {
             overrides: overrides.clone(),
             sandbox: None,
             clients: transport::ClientCache::new(),
+            history: Recorder::off(),
         })
     }
 
@@ -347,13 +351,15 @@ impl Session {
             Some(flow) if &flow.profile == profile => store.take(state),
             _ => Ok(None),
         };
-        Ok(callback::check(
+        let checked = callback::check(
             callback,
             lookup,
             &self.seed.endpoints.issuer,
             iss_required,
             now,
-        )?)
+        );
+        self.record_callback(callback, checked.as_ref().map(drop), now);
+        Ok(checked?)
     }
 
     /// Trades the code at the token endpoint (a fresh assertion, the flow's verifier and
@@ -369,8 +375,14 @@ impl Session {
             redirect_uri: code.flow.redirect_uri.clone(),
             code_verifier: Secret::new(code.flow.code_verifier.clone()),
         };
-        self.trade(&grant, Some(&code.flow.nonce), options, rng)
-            .await
+        self.trade(
+            &grant,
+            Some(&code.flow.nonce),
+            &code.flow.state,
+            options,
+            rng,
+        )
+        .await
     }
 
     /// The refresh_token grant with the kept refresh token; a new ID token is verified
@@ -396,19 +408,22 @@ impl Session {
                 .and_then(|t| jws::decode(t).ok())
                 .and_then(|jwt| jwt.claim_str("nonce").map(str::to_owned))
         });
-        self.trade(&grant, nonce.as_deref(), options, rng).await
+        let flow_key = format!("refresh-{}", uuid::Uuid::new_v4());
+        self.trade(&grant, nonce.as_deref(), &flow_key, options, rng)
+            .await
     }
 
     async fn trade(
         &self,
         grant: &Grant,
         nonce: Option<&str>,
+        flow_key: &str,
         options: &ClientOptions,
         rng: &mut dyn RngCore,
     ) -> Result<Tokens, FlowError> {
         let request = TokenRequest::new(&self.seed, &self.key, grant, Timestamp::now(), rng)?;
         self.clients
-            .scope(self.trade_request(&request, nonce, options))
+            .scope(self.trade_request(&request, nonce, flow_key, options))
             .await
     }
 
@@ -416,9 +431,16 @@ impl Session {
         &self,
         request: &TokenRequest,
         nonce: Option<&str>,
+        flow_key: &str,
         options: &ClientOptions,
     ) -> Result<Tokens, FlowError> {
-        let (exchange, dpop) = self.token_with_proof(request, options).await?;
+        let answer = self.token_with_proof(request, options).await;
+        self.record_token(
+            flow_key,
+            request,
+            answer.as_ref().map(|(exchange, _)| exchange),
+        );
+        let (exchange, dpop) = answer?;
         let id_token = match &exchange.outcome {
             TokenOutcome::Issued(set) => match &set.id_token {
                 Some(compact) => Some(
@@ -538,6 +560,9 @@ impl Session {
         self.sandbox.as_ref().map(Sandbox::issuer)
     }
 }
+
+#[path = "session_record.rs"]
+mod record;
 
 #[cfg(test)]
 mod tests {

@@ -191,7 +191,8 @@ impl Session {
         ticket: &ParTicket,
         options: &ClientOptions,
     ) -> Result<(Delivery, Option<ProofTrail>), NetworkError> {
-        self.clients
+        let answer = self
+            .clients
             .scope(async {
                 if self.dpop.is_some() {
                     let (delivery, trail) = self.deliver_with_proof(ticket, options).await?;
@@ -201,7 +202,9 @@ impl Session {
                     transport::deliver(&self.seed.endpoints, &self.tls, options, ticket).await?;
                 Ok((delivery, None))
             })
-            .await
+            .await;
+        self.record_par(ticket, answer.as_ref().map(|(delivery, _)| delivery));
+        answer
     }
 
     /// The form again for a retry, with a fresh client assertion: a server may have spent

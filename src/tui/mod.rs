@@ -5,11 +5,14 @@
 pub mod app;
 pub mod clipboard;
 mod flow_work;
+mod history_shell;
 pub mod keymap;
 pub mod view;
 
 #[cfg(test)]
 mod flow_tests;
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 mod probe_tests;
 #[cfg(test)]
@@ -246,6 +249,10 @@ impl Shell {
                 if let Some(running) = self.probe.take() {
                     running.abort();
                 }
+                None
+            }
+            Effect::History(effect) => {
+                history_shell::run(effect, &self.tx);
                 None
             }
             Effect::SetMouse(on) => {

@@ -86,6 +86,19 @@ impl TestEnv {
         SandboxProcess { child, issuer }
     }
 
+    /// The `local` profile signing with a new PS256 key, written as `trusted.toml`: what a
+    /// foreground `sandbox --trust` and a profile pointing at it share. The profile's text too.
+    pub fn trusted_local(&self) -> (PathBuf, String) {
+        let key_path = self.keygen("PS256", "client.pem");
+        let local = std::fs::read_to_string(repo_path("profiles/local.toml"))
+            .unwrap()
+            .replace(
+                "key = \"demo\"",
+                &format!("key = \"{}\"", key_path.display()),
+            );
+        (self.write("trusted.toml", &local), local)
+    }
+
     /// A new key of `alg` made by the binary's own keygen.
     pub fn keygen(&self, alg: &str, name: &str) -> PathBuf {
         let path = self.path(name);
@@ -124,6 +137,34 @@ pub fn stderr(out: &Output) -> String {
 
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every file below `dir`, with its bytes.
+pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            out.push((path, bytes));
+        }
+    }
+    out
+}
+
+/// `CONSENT_EXPLORER_PYTHON`, else the venv `tests/run` makes, else python3.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("CONSENT_EXPLORER_PYTHON") {
+        return p.into();
+    }
+    let venv = repo_path(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    }
 }
 
 pub fn repo_path(rel: &str) -> PathBuf {

@@ -5,6 +5,7 @@
 mod dialogs;
 mod editor;
 mod flow;
+mod history;
 mod paste;
 mod probe;
 
@@ -30,6 +31,7 @@ pub use flow::{
     CallbackWait, FlowReport, FlowState, FlowWork, STEPS, Stage, Step, StepFailure, TokenView,
     report, step_name,
 };
+pub use history::{HistoryEffect, HistoryMessage, HistoryRow, HistoryView};
 pub use paste::{MAX_PASTE_CHARS, PasteRefused, checked_paste};
 pub use probe::{Phase as ProbePhase, ProbeEvent, ProbeView};
 
@@ -150,6 +152,7 @@ pub enum Message {
         id: RequestId,
         event: ProbeEvent,
     },
+    History(HistoryMessage),
 }
 
 /// Which submit an answer belongs to: an answer to any other than the latest is stale.
@@ -197,6 +200,7 @@ pub enum Effect {
     },
     /// Stop the probe run under way: nothing more is sent.
     StopProbe,
+    History(HistoryEffect),
 }
 
 impl std::fmt::Debug for Effect {
@@ -212,6 +216,7 @@ impl std::fmt::Debug for Effect {
             Effect::Flow { id, work } => write!(f, "Flow({}, {work:?})", id.0),
             Effect::Probe { id, .. } => write!(f, "Probe({})", id.0),
             Effect::StopProbe => write!(f, "StopProbe"),
+            Effect::History(e) => write!(f, "History({e:?})"),
         }
     }
 }
@@ -242,6 +247,8 @@ pub struct App {
     pub spinner: usize,
     pub mouse: bool,
     pub quit: bool,
+    /// The history pane, while open (`H`).
+    pub history: Option<HistoryView>,
     /// Enter on a picker entry, or e, with unsaved edits asks twice.
     discard_armed: bool,
     /// The name a save may replace, once the user has been told it exists.
@@ -295,6 +302,7 @@ impl App {
             spinner: 0,
             mouse: true,
             quit: false,
+            history: None,
             discard_armed: false,
             replace_armed: None,
             quit_after_save: false,
@@ -427,6 +435,9 @@ impl App {
                 };
                 self.now = (self.clock)();
                 self.scroll[Pane::Response.index()] = 0;
+                if let Some(warning) = self.session.history_warnings().pop() {
+                    self.notice = Some(format!("History not kept: {warning}"));
+                }
                 Vec::new()
             }
             Message::Copied(result) => {
@@ -499,6 +510,7 @@ impl App {
                 self.overlay = Overlay::None;
                 Vec::new()
             }
+            Message::History(message) => self.on_history_message(message),
         }
     }
 
@@ -559,6 +571,9 @@ impl App {
         if self.probe.is_some() {
             return self.on_probe_key(key);
         }
+        if self.history.is_some() && !ctrl(&key, 'c') {
+            return self.on_history_key(key);
+        }
         // A notice lasts until the next key; then the key hints come back.
         self.notice = None;
         let armed = std::mem::take(&mut self.discard_armed);
@@ -595,6 +610,7 @@ impl App {
             }
             Action::Profiles => return vec![Effect::ListProfiles],
             Action::Probe => self.open_probe(),
+            Action::History => return self.open_history(),
             Action::EditProfile => {
                 if self.dirty && !armed {
                     self.discard_armed = true;

@@ -13,6 +13,7 @@ use crate::core::lint::Severity;
 mod editor;
 mod flow;
 mod header_footer;
+mod history;
 mod jwt;
 mod lint;
 mod overlay;
@@ -107,6 +108,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) -> HitAreas {
     ])
     .areas(area);
     header_footer::draw_header(frame, app, theme, header);
+    if let Some(view) = &app.history {
+        history::draw(frame, app, view, theme, body, footer);
+        overlay::draw_overlay(frame, app, theme, area);
+        return hits;
+    }
     if wide {
         let [top, bottom] =
             Layout::vertical([Constraint::Min(10), Constraint::Length(13)]).areas(body);

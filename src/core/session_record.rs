@@ -1,0 +1,105 @@
+//! The session's history hooks: each step of the lifecycle recorded as it happens, and the one
+//! call later steps (resource calls, consent, the probe) record through.
+
+use jiff::Timestamp;
+
+use super::Session;
+use crate::core::flow::callback::{Callback, CheckError};
+use crate::core::flow::token::{TokenExchange, TokenRequest};
+use crate::core::history::{Exchange, Recorder};
+use crate::core::lint;
+use crate::core::request::ParTicket;
+use crate::core::transport::{Delivery, NetworkError};
+
+impl Session {
+    /// Records one exchange in the history. Never fails: a problem becomes a warning for
+    /// `history_warnings`.
+    pub fn record(&self, exchange: &Exchange) {
+        self.history.record(exchange);
+    }
+
+    /// Whether this session keeps history: skip building an `Exchange` when not.
+    pub fn records_history(&self) -> bool {
+        self.history.is_on()
+    }
+
+    /// Sends history to `recorder` instead (tests, or a TUI that opens its own).
+    pub fn with_history(mut self, recorder: Recorder) -> Session {
+        self.history = recorder;
+        self
+    }
+
+    /// Sends history warnings to `notify` as they happen (the CLI prints them).
+    pub fn on_history_warning(self, notify: impl Fn(&str) + Send + Sync + 'static) -> Session {
+        self.history.notify(notify);
+        self
+    }
+
+    /// What went wrong keeping the history since the last call: for the shell to warn of.
+    pub fn history_warnings(&self) -> Vec<String> {
+        self.history.take_warnings()
+    }
+
+    pub(super) fn record_par(
+        &self,
+        ticket: &ParTicket,
+        delivery: Result<&Delivery, &NetworkError>,
+    ) {
+        if !self.history.is_on() {
+            return;
+        }
+        let endpoints = &self.seed.endpoints;
+        let url = match delivery {
+            Ok(d) => d.par_endpoint.as_str(),
+            Err(_) => endpoints.par.as_deref().unwrap_or(&endpoints.issuer),
+        };
+        // The findings as they stood when it was sent: lint is cheap next to a round trip.
+        let findings =
+            lint::lint_ticket(ticket, &self.seed, &self.key, &self.packs, ticket.built_at);
+        self.record(&Exchange::of_par(
+            &self.seed.profile_name,
+            url,
+            ticket,
+            delivery.map(|d| &d.exchange),
+            &findings,
+        ));
+    }
+
+    pub(super) fn record_callback(
+        &self,
+        callback: &Callback,
+        checked: Result<(), &CheckError>,
+        now: Timestamp,
+    ) {
+        if !self.history.is_on() {
+            return;
+        }
+        self.record(&Exchange::of_callback(
+            &self.seed.profile_name,
+            &self.seed.redirect_uri,
+            callback,
+            checked.map_err(ToString::to_string),
+            now,
+        ));
+    }
+
+    pub(super) fn record_token(
+        &self,
+        flow_key: &str,
+        request: &TokenRequest,
+        answer: Result<&TokenExchange, &NetworkError>,
+    ) {
+        if !self.history.is_on() {
+            return;
+        }
+        let endpoints = &self.seed.endpoints;
+        self.record(&Exchange::of_token(
+            &self.seed.profile_name,
+            flow_key,
+            endpoints.token.as_deref().unwrap_or(&endpoints.issuer),
+            request,
+            answer,
+            Timestamp::now(),
+        ));
+    }
+}
