@@ -15,6 +15,7 @@ pub mod paths;
 pub mod printable;
 pub mod profile;
 pub mod request;
+pub mod resource;
 pub mod sandbox;
 pub mod session;
 pub mod time;

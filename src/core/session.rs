@@ -2,7 +2,7 @@
 //! and, when the profile targets the embedded sandbox, the running sandbox server. Both
 //! shells open one of these and only build and deliver through it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jiff::Timestamp;
 use rand::RngCore;
@@ -22,12 +22,16 @@ use super::lint::{self, Finding};
 use super::paths;
 use super::profile::{self, LoadedProfile, Target};
 use super::request::{self, BuildError, Overrides, ParSeed, ParTicket};
+use super::resource::jwe::EncryptionKey;
 use super::sandbox::{Config, Sandbox, TrustedClient};
 use super::tls::TlsMaterial;
 use super::transport::{
     self, ClientOptions, Delivery, DiscoveryDocument, DiscoveryError, NetworkError,
     NetworkErrorKind, Outcome,
 };
+
+mod calls;
+pub use calls::CallInput;
 
 /// A signed request and what lint says of it: lint is part of every build.
 #[derive(Debug, Clone)]
@@ -96,6 +100,8 @@ pub struct Session {
     overrides: Overrides,
     /// Kept alive as long as the session: the seed's endpoints point at it.
     sandbox: Option<Sandbox>,
+    /// The profile's encryption key, read at the first resource call (or sandbox start).
+    encryption: OnceLock<Option<Arc<EncryptionKey>>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -156,6 +162,7 @@ impl Session {
             seed,
             overrides: overrides.clone(),
             sandbox: None,
+            encryption: OnceLock::new(),
         })
     }
 
@@ -189,7 +196,24 @@ impl Session {
         if self.profile.profile.target != Target::Embedded || self.sandbox.is_some() {
             return Ok(self);
         }
-        let config = Config::new(TrustedClient::of(&self.seed, &self.key), self.packs.clone());
+        let mut config = Config::new(TrustedClient::of(&self.seed, &self.key), self.packs.clone());
+        // The sandbox encrypts resource answers to the client's key, and keeps its tokens and
+        // consents where the next command's sandbox finds them.
+        config.client_encryption_key = self
+            .encryption_key()
+            .map_err(|e| {
+                ConfigError::new(
+                    Origin::Flag("[encryption]".into()),
+                    "",
+                    e.to_string(),
+                    "check encryption.key in the profile",
+                )
+            })?
+            .map(|k| k.public_jwk().clone());
+        config.state_file = paths::data_dir().map(|d| {
+            d.join("sandbox")
+                .join(format!("{}.json", paths_safe(&self.seed.profile_name)))
+        });
         let server = Sandbox::start(config, 0).await.map_err(|e| {
             ConfigError::new(
                 Origin::Flag("embedded server".into()),
@@ -466,10 +490,29 @@ impl Session {
             })
     }
 
+    /// This session with an encryption key made in memory (benches and tests).
+    pub fn with_encryption_key(self, key: EncryptionKey) -> Session {
+        let _ = self.encryption.set(Some(Arc::new(key)));
+        self
+    }
+
     /// Where the sandbox server listens, when this session runs one.
     pub fn sandbox_issuer(&self) -> Option<&str> {
         self.sandbox.as_ref().map(Sandbox::issuer)
     }
+}
+
+/// A profile name as a file name: anything but letters, digits, - and _ becomes _.
+fn paths_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// What a token answer leaves in the store: its tokens, with the earlier refresh and ID

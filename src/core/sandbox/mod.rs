@@ -10,6 +10,10 @@
 
 mod authorize;
 mod grant;
+mod resource;
+mod resource_data;
+mod resource_store;
+mod resource_verify;
 mod routes;
 mod store;
 mod token;
@@ -63,6 +67,10 @@ pub struct Config {
     pub par_status: u16,
     /// expires_in of a request_uri: under 600 s (FAPI 2.0).
     pub request_uri_lifetime: i64,
+    /// The client's public encryption key: resource answers are encrypted to it.
+    pub client_encryption_key: Option<jsonwebtoken::jwk::Jwk>,
+    /// Where the resource server keeps its tokens and consents between processes.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -72,6 +80,8 @@ impl Config {
             packs,
             par_status: 201,
             request_uri_lifetime: 90,
+            client_encryption_key: None,
+            state_file: None,
         }
     }
 }
@@ -84,6 +94,9 @@ struct AppState {
     codes: Mutex<Codes>,
     access_tokens: Mutex<Tokens>,
     refresh_tokens: Mutex<Tokens>,
+    resource: Mutex<resource_store::ResourceState>,
+    /// jti of resource-call signatures, each kept until its signature expires.
+    resource_jti: Mutex<UsedJti>,
     /// The sandbox's own ID token key, made on first use (/jwks or /token): an RSA key takes
     /// about 100 ms, which every `submit` to the embedded server would otherwise pay, even
     /// at exit (the runtime waits for a background key generation to finish).
@@ -92,6 +105,7 @@ struct AppState {
 
 impl AppState {
     fn new(config: Config, issuer: String) -> AppState {
+        let state_file = config.state_file.clone();
         AppState {
             config,
             issuer,
@@ -100,6 +114,8 @@ impl AppState {
             codes: Mutex::new(Codes::new(STORE_CAP)),
             access_tokens: Mutex::new(Tokens::new(STORE_CAP)),
             refresh_tokens: Mutex::new(Tokens::new(STORE_CAP)),
+            resource: Mutex::new(resource_store::ResourceState::new(state_file)),
+            resource_jti: Mutex::new(UsedJti::new(JTI_CAP)),
             server_key: OnceLock::new(),
         }
     }

@@ -47,10 +47,13 @@ fn exchange(
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => redeem_code(state, &form, &client_id, now, rng),
         Some("refresh_token") => refresh(state, &form, &client_id, now, rng),
+        Some("client_credentials") => Ok(super::resource::client_token(
+            state, &form, &client_id, now, rng,
+        )),
         Some(other) => Err(Refusal::new(
             OAuthError::UnsupportedGrantType,
             format!(
-                "grant_type {other:?} is not served here: this sandbox takes authorization_code and refresh_token"
+                "grant_type {other:?} is not served here: this sandbox takes authorization_code, refresh_token and client_credentials"
             ),
         )),
         None => Err(Refusal::new(
@@ -199,6 +202,7 @@ fn token_response(
             grant.clone(),
             at,
         );
+    super::resource::remember_token(state, &access_token, grant, now);
     let mut answer = Map::new();
     answer.insert("access_token".into(), access_token.into());
     answer.insert("token_type".into(), "Bearer".into());
