@@ -138,14 +138,12 @@ fn shortened_data(claims: &Value) -> Value {
     let mut claims = claims.clone();
     if let Some(data) = claims.get_mut("data")
         && let Some(text) = data.as_str()
-        && text.len() > 60
+        && text.chars().count() > 60
     {
-        *data = format!(
-            "{}… ({} characters; --json shows it whole)",
-            &text[..40],
-            text.len()
-        )
-        .into();
+        // By characters: an outside server's text may not be ASCII.
+        let head: String = text.chars().take(40).collect();
+        let count = text.chars().count();
+        *data = format!("{head}… ({count} characters; --json shows it whole)").into();
     }
     claims
 }
