@@ -7,9 +7,8 @@ mod common;
 
 use std::time::Instant;
 
-use consent_explorer::core::flow::callback::Callback;
 use consent_explorer::core::flow::token::TokenOutcome;
-use consent_explorer::core::transport::{self, ClientOptions, Outcome};
+use consent_explorer::core::transport::{self, ClientOptions};
 
 fn main() {
     let count = common::rounds(300, 5);
@@ -23,33 +22,7 @@ fn main() {
         let mut times = Vec::with_capacity(count);
         for _ in 0..count {
             let started = Instant::now();
-            let now = jiff::Timestamp::now();
-            let built = session.build(&[], now, &mut rand::rng()).unwrap();
-            let delivery = session.deliver(&built.ticket, &options).await.unwrap();
-            let Outcome::Accepted { request_uri, .. } = &delivery.exchange.outcome else {
-                panic!("{:?}", delivery.exchange.outcome);
-            };
-            session
-                .record_flow(&built.ticket, &delivery.exchange.outcome, now)
-                .unwrap();
-            let authorize = transport::authorize_url(
-                delivery.authorization_endpoint.as_deref().unwrap(),
-                &session.seed().client_id,
-                request_uri,
-            );
-            let redirect = session
-                .authorize_headless(&authorize, true, &options)
-                .await
-                .unwrap();
-            let callback = Callback::parse(&redirect).unwrap();
-            let discovery = session.discovery(&options).await.unwrap();
-            let code = session
-                .check_callback(&callback, Some(&discovery), jiff::Timestamp::now())
-                .unwrap();
-            let tokens = session
-                .exchange_code(&code, &options, &mut rand::rng())
-                .await
-                .unwrap();
+            let tokens = common::full_flow(&session, &options).await;
             times.push(started.elapsed());
             assert!(matches!(tokens.exchange.outcome, TokenOutcome::Issued(_)));
             assert!(tokens.id_token.is_some(), "the ID token was verified");

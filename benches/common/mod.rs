@@ -1,6 +1,8 @@
 //! What the loop benchmarks share: a runtime, a session on the embedded sandbox with a fresh
 //! PS256 key, and the p50/p99 line they print.
 
+#![allow(dead_code)]
+
 use std::time::Duration;
 
 use consent_explorer::core::keys::SigningKey;
@@ -31,6 +33,43 @@ pub async fn sandbox_session() -> Session {
     Session::builtin_with_key("local", key)
         .unwrap()
         .start_sandbox()
+        .await
+        .unwrap()
+}
+
+/// One whole flow as `flow` runs it (PAR, record, headless authorize, callback, code
+/// exchange with the ID token verified): the tokens.
+pub async fn full_flow(
+    session: &Session,
+    options: &consent_explorer::core::transport::ClientOptions,
+) -> consent_explorer::core::session::Tokens {
+    use consent_explorer::core::flow::callback::Callback;
+    use consent_explorer::core::transport::{self, Outcome};
+    let now = jiff::Timestamp::now();
+    let built = session.build(&[], now, &mut rand::rng()).unwrap();
+    let delivery = session.deliver(&built.ticket, options).await.unwrap();
+    let Outcome::Accepted { request_uri, .. } = &delivery.exchange.outcome else {
+        panic!("{:?}", delivery.exchange.outcome);
+    };
+    session
+        .record_flow(&built.ticket, &delivery.exchange.outcome, now)
+        .unwrap();
+    let authorize = transport::authorize_url(
+        delivery.authorization_endpoint.as_deref().unwrap(),
+        &session.seed().client_id,
+        request_uri,
+    );
+    let redirect = session
+        .authorize_headless(&authorize, true, options)
+        .await
+        .unwrap();
+    let callback = Callback::parse(&redirect).unwrap();
+    let discovery = session.discovery(options).await.unwrap();
+    let code = session
+        .check_callback(&callback, Some(&discovery), jiff::Timestamp::now())
+        .unwrap();
+    session
+        .exchange_code(&code, options, &mut rand::rng())
         .await
         .unwrap()
 }

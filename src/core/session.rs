@@ -102,6 +102,9 @@ pub struct Session {
     sandbox: Option<Sandbox>,
     /// The profile's encryption key, read at the first resource call (or sandbox start).
     encryption: OnceLock<Option<Arc<EncryptionKey>>>,
+    /// Whether the embedded sandbox keeps its resource state in the data dir for the next
+    /// command's sandbox.
+    keep_sandbox_state: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -163,6 +166,7 @@ impl Session {
             overrides: overrides.clone(),
             sandbox: None,
             encryption: OnceLock::new(),
+            keep_sandbox_state: true,
         })
     }
 
@@ -181,13 +185,18 @@ impl Session {
             )
         })?;
         let packs = PackSet::builtin();
-        Session::assemble(
+        let mut session = Session::assemble(
             profile,
             packs,
             key,
             TlsMaterial::default(),
             &Overrides::default(),
-        )
+        )?;
+        // Nothing from files: no demo encryption key (`with_encryption_key` gives one) and
+        // no sandbox state kept in the data dir.
+        session.encryption = OnceLock::from(None);
+        session.keep_sandbox_state = false;
+        Ok(session)
     }
 
     /// Starts the sandbox server on a free loopback port when the profile targets it, and
@@ -197,23 +206,7 @@ impl Session {
             return Ok(self);
         }
         let mut config = Config::new(TrustedClient::of(&self.seed, &self.key), self.packs.clone());
-        // The sandbox encrypts resource answers to the client's key, and keeps its tokens and
-        // consents where the next command's sandbox finds them.
-        config.client_encryption_key = self
-            .encryption_key()
-            .map_err(|e| {
-                ConfigError::new(
-                    Origin::Flag("[encryption]".into()),
-                    "",
-                    e.to_string(),
-                    "check encryption.key in the profile",
-                )
-            })?
-            .map(|k| k.public_jwk().clone());
-        config.state_file = paths::data_dir().map(|d| {
-            d.join("sandbox")
-                .join(format!("{}.json", paths_safe(&self.seed.profile_name)))
-        });
+        self.prepare_resource_sandbox(&mut config)?;
         let server = Sandbox::start(config, 0).await.map_err(|e| {
             ConfigError::new(
                 Origin::Flag("embedded server".into()),
@@ -491,8 +484,8 @@ impl Session {
     }
 
     /// This session with an encryption key made in memory (benches and tests).
-    pub fn with_encryption_key(self, key: EncryptionKey) -> Session {
-        let _ = self.encryption.set(Some(Arc::new(key)));
+    pub fn with_encryption_key(mut self, key: EncryptionKey) -> Session {
+        self.encryption = OnceLock::from(Some(Arc::new(key)));
         self
     }
 
@@ -500,19 +493,6 @@ impl Session {
     pub fn sandbox_issuer(&self) -> Option<&str> {
         self.sandbox.as_ref().map(Sandbox::issuer)
     }
-}
-
-/// A profile name as a file name: anything but letters, digits, - and _ becomes _.
-fn paths_safe(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// What a token answer leaves in the store: its tokens, with the earlier refresh and ID

@@ -11,20 +11,36 @@ use serde_json::Value;
 
 use super::Session;
 use crate::core::consent::resource_api::{Endpoint, ResourceApi, TokenKind};
+use crate::core::error::{ConfigError, Origin};
 use crate::core::flow::id_token;
 use crate::core::flow::store::StoredTokens;
 use crate::core::flow::token::{Grant, TokenOutcome};
 use crate::core::jws;
+use crate::core::paths;
 use crate::core::profile::EnvelopeKeys;
 use crate::core::resource::envelope::{self, Keys, Opened};
 use crate::core::resource::jwe::EncryptionKey;
 use crate::core::resource::{
     self, CallError, Planned, ResourceExchange, Target, Vars, account_ids, consent_field,
 };
+use crate::core::sandbox::Config;
 use crate::core::transport::{self, ClientOptions};
 
 /// Seconds before expiry at which a kept access token counts as expired: a call takes time.
 const EXPIRY_MARGIN_SECS: i64 = 5;
+
+/// A profile name as a file name: anything but letters, digits, - and _ becomes _.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
 
 /// What a call is asked to do beyond its endpoint.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +51,29 @@ pub struct CallInput {
 }
 
 impl Session {
+    /// The embedded sandbox encrypts resource answers to the client's key, and keeps its
+    /// tokens and consents where the next command's sandbox finds them.
+    pub(super) fn prepare_resource_sandbox(&self, config: &mut Config) -> Result<(), ConfigError> {
+        config.client_encryption_key = self
+            .encryption_key()
+            .map_err(|e| {
+                ConfigError::new(
+                    Origin::Flag("[encryption]".into()),
+                    "",
+                    e.to_string(),
+                    "check encryption.key in the profile",
+                )
+            })?
+            .map(|k| k.public_jwk().clone());
+        config.state_file = paths::data_dir()
+            .filter(|_| self.keep_sandbox_state)
+            .map(|d| {
+                d.join("sandbox")
+                    .join(format!("{}.json", file_safe(&self.seed.profile_name)))
+            });
+        Ok(())
+    }
+
     /// The pack's resource API.
     pub fn resource_api(&self) -> Result<&ResourceApi, CallError> {
         self.seed
