@@ -147,7 +147,7 @@ impl Fixture {
 }
 
 fn refused(result: Result<Response, ResourceRefusal>, status: u16, code: &str, words: &str) {
-    let refusal = result.err().expect("refused");
+    let refusal = result.expect_err("refused");
     assert_eq!(
         (refusal.status, refusal.code.as_str()),
         (status, code),
