@@ -256,7 +256,7 @@ fn the_resource_server_refuses_each_wrong_thing_with_its_reason() {
         ),
         401,
         "invalid_token",
-        "expired 30 s ago",
+        "the access token expired",
     );
     refused(
         f.balances(
