@@ -89,6 +89,26 @@ fn flow_then_call_balances_and_transactions_then_revoke_on_local() {
     );
     assert_eq!(again["payload"], doc["payload"]);
 
+    // An expired access token is refreshed first, by the next command's sandbox too.
+    let kept = std::fs::read_dir(env.data.path().join("tokens"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut stored: Value = serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
+    stored["expires_at"] = "2026-01-01T00:00:00Z".into();
+    std::fs::write(&kept, stored.to_string()).unwrap();
+    let refreshed = run_json(
+        &env,
+        &["call", "--profile", "local", "balances", "--json"],
+        0,
+    );
+    assert!(
+        refreshed["notes"].to_string().contains("refreshed first"),
+        "{refreshed}"
+    );
+
     let page = run_json(
         &env,
         &[

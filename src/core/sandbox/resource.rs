@@ -387,6 +387,27 @@ pub(super) fn remember_token(state: &AppState, token: &str, grant: &Grant, now: 
         .issue_token(token, token_grant, consent.cloned());
 }
 
+/// Keeps a refresh token's grant (by hash) for the next command's sandbox.
+pub(super) fn keep_refresh_grant(state: &AppState, token: &str, grant: &Grant, expires_at: i64) {
+    if let Ok(grant) = serde_json::to_value(grant) {
+        state
+            .resource
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keep_refresh(token, grant, expires_at);
+    }
+}
+
+/// A refresh token's grant kept by an earlier command's sandbox, while it lives.
+pub(super) fn kept_refresh_grant(state: &AppState, token: &str, now: Timestamp) -> Option<Grant> {
+    let kept = state
+        .resource
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .refresh_grant(token, now.as_second())?;
+    serde_json::from_value(kept).ok()
+}
+
 /// The client_credentials grant (RFC 6749 4.4): a token for the client itself, for the
 /// consent endpoints. The client was authenticated before this is called.
 pub(super) fn client_token(

@@ -66,6 +66,9 @@ impl ConsentRecord {
 pub struct ResourceState {
     tokens: BTreeMap<String, TokenGrant>,
     consents: BTreeMap<String, ConsentRecord>,
+    /// Refresh token hash -> (the grant, as the token endpoint keeps it; its expiry).
+    #[serde(default)]
+    refresh: BTreeMap<String, (Value, i64)>,
     #[serde(skip)]
     file: Option<PathBuf>,
 }
@@ -98,6 +101,9 @@ impl ResourceState {
             for (k, v) in saved.consents {
                 self.consents.entry(k).or_insert(v);
             }
+            for (k, v) in saved.refresh {
+                self.refresh.entry(k).or_insert(v);
+            }
         }
     }
 
@@ -110,6 +116,8 @@ impl ResourceState {
     fn trim(&mut self, now: i64) {
         self.tokens
             .retain(|_, g| g.expires_at + EXPIRED_KEPT_SECS >= now);
+        self.refresh.retain(|_, (_, expires_at)| *expires_at >= now);
+        trim_oldest(&mut self.refresh, |(_, expires_at)| *expires_at);
         trim_oldest(&mut self.tokens, |g| g.issued_at);
         trim_oldest(&mut self.consents, |c| c.issued_at);
     }
@@ -172,6 +180,23 @@ impl ResourceState {
         let record = record.clone();
         self.save();
         Some(record)
+    }
+
+    pub fn keep_refresh(&mut self, token: &str, grant: Value, expires_at: i64) {
+        self.reload();
+        self.refresh.insert(token_key(token), (grant, expires_at));
+        self.save();
+    }
+
+    pub fn refresh_grant(&mut self, token: &str, now: i64) -> Option<Value> {
+        let key = token_key(token);
+        if !self.refresh.contains_key(&key) {
+            self.reload();
+        }
+        self.refresh
+            .get(&key)
+            .filter(|(_, expires_at)| *expires_at >= now)
+            .map(|(grant, _)| grant.clone())
     }
 
     #[cfg(test)]

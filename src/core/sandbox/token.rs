@@ -137,6 +137,7 @@ fn redeem_code(
             grant.clone(),
             at,
         );
+    super::resource::keep_refresh_grant(state, &refresh_token, &grant, at + REFRESH_TOKEN_LIFETIME);
     Ok(token_response(
         state,
         &grant,
@@ -160,7 +161,8 @@ fn refresh(
             .refresh_tokens
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let Some(grant) = tokens.get_mut(token, now.as_second()) else {
+        let mut kept = super::resource::kept_refresh_grant(state, token, now);
+        let Some(grant) = tokens.get_mut(token, now.as_second()).or(kept.as_mut()) else {
             return Err(invalid_grant("unknown or expired refresh token".into()));
         };
         if grant.client_id != client_id {
