@@ -205,14 +205,28 @@ pub fn plan(
     key: &SigningKey,
     now: Timestamp,
 ) -> Result<Planned, CallError> {
-    let joined = format!("{}{}", base_url.trim_end_matches('/'), target.path);
+    // `call GET PATH` may name a whole URL, leave out the leading slash, or carry a query:
+    // the query then counts with --query in the signature's qpm.
+    let joined = if target.path.starts_with("https://") || target.path.starts_with("http://") {
+        target.path.clone()
+    } else {
+        format!(
+            "{}/{}",
+            base_url.trim_end_matches('/'),
+            target.path.trim_start_matches('/')
+        )
+    };
     let mut url = url::Url::parse(&joined).map_err(|e| CallError::BadUrl {
         url: joined.clone(),
         reason: e.to_string(),
     })?;
-    if !query.is_empty() {
-        url.query_pairs_mut().extend_pairs(query);
+    let mut query_sent: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    query_sent.extend(query.iter().cloned());
+    url.set_query(None);
+    if !query_sent.is_empty() {
+        url.query_pairs_mut().extend_pairs(&query_sent);
     }
+    let query = &query_sent[..];
     let interaction_id = uuid::Uuid::new_v4().to_string();
     let mut headers = vec![(INTERACTION_HEADER.to_owned(), interaction_id.clone())];
     headers.extend(extra_headers.iter().cloned());
