@@ -105,6 +105,8 @@ pub struct Session {
     /// Whether the embedded sandbox keeps its resource state in the data dir for the next
     /// command's sandbox.
     keep_sandbox_state: bool,
+    /// The resource server's HTTP client and envelope keys, kept between calls.
+    resource_cache: calls::ResourceCache,
 }
 
 impl std::fmt::Debug for Session {
@@ -167,6 +169,7 @@ impl Session {
             sandbox: None,
             encryption: OnceLock::new(),
             keep_sandbox_state: true,
+            resource_cache: Default::default(),
         })
     }
 

@@ -2,7 +2,7 @@
 //! The kept access token is used (refreshed first when it expired and a refresh token is
 //! kept), the request signed the pack's way, and the answer opened layer by layer.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use jiff::Timestamp;
 use jsonwebtoken::jwk::JwkSet;
@@ -40,6 +40,14 @@ fn file_safe(name: &str) -> String {
             }
         })
         .collect()
+}
+
+/// What calls reuse: a client (building one costs milliseconds: TLS roots) per origin and
+/// options, and the envelope's JWK Set once read.
+#[derive(Default)]
+pub(super) struct ResourceCache {
+    client: Mutex<Option<(String, reqwest::Client)>>,
+    jwks: Mutex<Option<JwkSet>>,
 }
 
 /// What a call is asked to do beyond its endpoint.
@@ -253,22 +261,28 @@ impl Session {
         mut notes: Vec<String>,
         options: &ClientOptions,
     ) -> Result<ResourceExchange, CallError> {
-        let client = transport::http_client(planned.url.as_str(), &self.tls, options)?;
+        let client = self.resource_client(&planned.url, options)?;
         let answer = resource::send(&client, &planned, bearer).await?;
         let success = (200..300).contains(&answer.status);
         let opened = if success {
-            let jwks = self.envelope_jwks(options).await;
-            let (set, missing) = match &jwks {
-                Ok(set) => (set.as_ref(), String::new()),
-                Err(why) => (None, why.clone()),
+            let opened = self.open_answer(api, &answer.body, options).await?;
+            // A kid the kept JWK Set lacks may be a rotated key: read the set again, once.
+            let kid_unknown = opened.envelope.as_ref().is_some_and(|e| {
+                matches!(&e.verdict, envelope::Verdict::NotVerified(why) if why.contains("is not in the configured JWK Set"))
+            });
+            let forget_cached = || {
+                self.resource_cache
+                    .jwks
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take()
+                    .is_some()
             };
-            let decryption = self.encryption_key()?;
-            let keys = Keys {
-                envelope: set,
-                envelope_missing: &missing,
-                decryption: decryption.as_deref(),
-            };
-            envelope::open(&answer.body, &api.response, &keys, Timestamp::now())
+            if kid_unknown && forget_cached() {
+                self.open_answer(api, &answer.body, options).await?
+            } else {
+                opened
+            }
         } else {
             Opened {
                 payload: Some(
@@ -296,6 +310,47 @@ impl Session {
         })
     }
 
+    async fn open_answer(
+        &self,
+        api: &ResourceApi,
+        body: &str,
+        options: &ClientOptions,
+    ) -> Result<Opened, CallError> {
+        let jwks = self.envelope_jwks(options).await;
+        let (set, missing) = match &jwks {
+            Ok(set) => (set.as_ref(), String::new()),
+            Err(why) => (None, why.clone()),
+        };
+        let decryption = self.encryption_key()?;
+        let keys = Keys {
+            envelope: set,
+            envelope_missing: &missing,
+            decryption: decryption.as_deref(),
+        };
+        Ok(envelope::open(body, &api.response, &keys, Timestamp::now()))
+    }
+
+    fn resource_client(
+        &self,
+        url: &url::Url,
+        options: &ClientOptions,
+    ) -> Result<reqwest::Client, CallError> {
+        let key = format!("{} {options:?}", url.origin().ascii_serialization());
+        let mut cached = self
+            .resource_cache
+            .client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((for_key, client)) = cached.as_ref()
+            && *for_key == key
+        {
+            return Ok(client.clone());
+        }
+        let client = transport::http_client(url.as_str(), &self.tls, options)?;
+        *cached = Some((key, client.clone()));
+        Ok(client)
+    }
+
     /// The keys that verify envelopes, or why there are none (a reason, not an error: the
     /// answer is still shown, marked not verified).
     async fn envelope_jwks(&self, options: &ClientOptions) -> Result<Option<JwkSet>, String> {
@@ -311,11 +366,25 @@ impl Session {
                 }
             },
         };
+        let cached = self
+            .resource_cache
+            .jwks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(set) = cached {
+            return Ok(Some(set));
+        }
         let client = transport::http_client(&uri, &self.tls, options).map_err(|e| e.to_string())?;
-        id_token::fetch_jwks(&client, &uri)
+        let set = id_token::fetch_jwks(&client, &uri)
             .await
-            .map(Some)
-            .map_err(|e| format!("the envelope keys could not be read: {e}"))
+            .map_err(|e| format!("the envelope keys could not be read: {e}"))?;
+        *self
+            .resource_cache
+            .jwks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(set.clone());
+        Ok(Some(set))
     }
 
     /// The consent's status and history, as the server says.
