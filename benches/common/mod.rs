@@ -1,6 +1,8 @@
 //! What the loop benchmarks share: a runtime, a session on the embedded sandbox with a fresh
 //! PS256 key, and the p50/p99 line they print.
 
+#![allow(dead_code)]
+
 use std::time::Duration;
 
 use consent_explorer::core::flow::callback::Callback;

@@ -240,6 +240,9 @@ fn describe_pack(pack: &Pack) -> String {
             out.push_str(&format!("  - {:<28} {}\n", v.value, v.description));
         }
     }
+    if let Some(api) = &pack.resource {
+        out.push_str(&describe_resource(api));
+    }
     for (title, list) in [("Notes", &pack.notes), ("Sources", &pack.sources)] {
         if !list.is_empty() {
             out.push_str(&format!("\n{title}:\n"));
@@ -247,6 +250,67 @@ fn describe_pack(pack: &Pack) -> String {
                 out.push_str(&format!("  - {n}\n"));
             }
         }
+    }
+    out
+}
+
+/// The pack's resource API: what `call` and `consent` use.
+fn describe_resource(api: &crate::core::consent::resource_api::ResourceApi) -> String {
+    let mut out = String::from("\nResource API (`consent-explorer call`):\n");
+    let endpoint_line = |e: &crate::core::consent::resource_api::Endpoint| {
+        let needs = e
+            .permission
+            .as_deref()
+            .map(|p| format!("  needs {p}"))
+            .unwrap_or_default();
+        let status = e
+            .status
+            .as_deref()
+            .map(|s| format!("  [{s}]"))
+            .unwrap_or_default();
+        format!(
+            "  {:<13} {:<6} {}{needs}{status}\n",
+            e.name, e.method, e.path
+        )
+    };
+    for endpoint in api
+        .endpoints
+        .iter()
+        .chain(&api.consent_show)
+        .chain(&api.consent_revoke)
+    {
+        out.push_str(&endpoint_line(endpoint));
+    }
+    if let Some(signature) = &api.request_signature {
+        out.push_str(&format!(
+            "  request signature: {} header, {}; iss {}, sub {}, aud [{}], exp = iat + {} s, {} and {} claims\n",
+            signature.header,
+            signature.alg,
+            signature.iss,
+            signature.sub,
+            signature.aud.join(", "),
+            signature.lifetime,
+            signature.url_claim,
+            signature.qpm_claim
+        ));
+        for disputed in signature.sub_disputed.iter().chain(&signature.url_disputed) {
+            out.push_str(&format!("    disputed: {disputed}\n"));
+        }
+    }
+    let response = &api.response;
+    let wrapping = match response.wrapping {
+        crate::core::consent::resource_api::Wrapping::Plain => "plain JSON",
+        crate::core::consent::resource_api::Wrapping::JwsEnvelopeJwe => {
+            "a signed JWS envelope whose data claim is a JWE"
+        }
+    };
+    out.push_str(&format!("  response: {wrapping}"));
+    if let (Some(alg), Some(enc)) = (&response.key_management, &response.content_encryption) {
+        out.push_str(&format!(" (JWE {alg} + {enc})"));
+    }
+    out.push('\n');
+    for note in api.notes.iter().chain(&response.notes) {
+        out.push_str(&format!("  - {note}\n"));
     }
     out
 }
@@ -272,5 +336,23 @@ mod tests {
             shown.contains("PAR success status           200"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn the_resource_api_is_shown_with_its_disputes() {
+        let packs = PackSet::builtin();
+        let text = describe_pack(packs.find("my-account-access").unwrap());
+        let api = text.split("Resource API").nth(1).unwrap();
+        assert!(
+            api.contains("/v1/accounts/{account_id}/balances  needs read_balances"),
+            "{api}"
+        );
+        assert!(api.contains("disputed: Sources disagree"), "{api}");
+        assert!(
+            api.contains("whose data claim is a JWE (JWE RSA-OAEP-256 + A256GCM)"),
+            "{api}"
+        );
+        let uae = describe_pack(packs.find("uae-account-access").unwrap());
+        assert!(uae.contains("response: plain JSON"), "{uae}");
     }
 }

@@ -2,7 +2,9 @@
 //! to exit codes (0 fine, 1 lint errors, 2 a local problem: profile, key, bad value).
 
 mod build;
+mod call;
 mod catalog;
+mod consent;
 mod discover;
 mod dpop;
 mod flow;
@@ -64,6 +66,11 @@ enum Command {
     Discover(DiscoverArgs),
     /// Map what a server enforces: each case changes one thing of the valid PAR (asks first unless --yes)
     Probe(ProbeArgs),
+    /// Call the resource API with the kept token: request signed, answer verified and decrypted (exit 1 refused or a layer failed)
+    Call(CallArgs),
+    /// Show or revoke the consent of the latest flow (or the one given)
+    #[command(subcommand)]
+    Consent(ConsentCommand),
     /// Run the embedded sandbox authorization server in the foreground
     #[command(alias = "local-as")]
     Sandbox(SandboxArgs),
@@ -365,6 +372,57 @@ struct DiscoverArgs {
     network: NetworkArgs,
 }
 
+#[derive(Debug, Args)]
+struct CallArgs {
+    #[command(flatten)]
+    profile: ProfileArg,
+    /// An endpoint of the pack (accounts, balances, transactions, ...) or a method (GET)
+    endpoint: String,
+    /// The endpoint's arguments (an ACCOUNT_ID), or the path after a method
+    args: Vec<String>,
+    /// A query parameter (repeatable), e.g. --query page_size=5
+    #[arg(long = "query", value_name = "K=V", value_parser = parse_pair)]
+    query: Vec<(String, String)>,
+    /// An extra header (repeatable), e.g. --header x-fapi-customer-ip-address=203.0.113.7
+    #[arg(long = "header", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    headers: Vec<(String, String)>,
+    /// One JSON object: status, interaction_id, request (x-signature header and claims), envelope (verified, header, claims), jwe (header), payload, notes
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+fn parse_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!(
+            "\"{text}\" is not NAME=VALUE\n  hint: e.g. --query page_size=5"
+        )),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum ConsentCommand {
+    /// The consent's status and history, as the server says
+    Show(ConsentArgs),
+    /// Revoke the consent: later resource calls with its tokens fail
+    Revoke(ConsentArgs),
+}
+
+#[derive(Debug, Args)]
+struct ConsentArgs {
+    #[command(flatten)]
+    profile: ProfileArg,
+    /// The consent id (default: the latest flow's)
+    consent_id: Option<String>,
+    /// The same JSON object as `call --json`
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
 /// How to talk to a server: the same flags for every command that does.
 #[derive(Debug, Args)]
 struct NetworkArgs {
@@ -456,6 +514,9 @@ struct KeygenArgs {
     /// Where to write the private key (default: the data dir's keys/ folder); never overwritten
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
+    /// sig (default): a signing key for --alg; enc: an RSA-2048 key for RSA-OAEP-256 encryption
+    #[arg(long = "use", default_value = "sig", value_parser = ["sig", "enc"])]
+    key_use: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -524,6 +585,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Tokens(TokensCommand::Clear(args))) => token::tokens_clear(&args),
         Some(Command::Discover(args)) => discover::discover(&args),
         Some(Command::Probe(args)) => probe::probe(&args),
+        Some(Command::Call(args)) => call::call(&args),
+        Some(Command::Consent(ConsentCommand::Show(args))) => consent::show(&args),
+        Some(Command::Consent(ConsentCommand::Revoke(args))) => consent::revoke(&args),
         Some(Command::Sandbox(args)) => submit::sandbox(&args),
         Some(Command::Jwks(args)) => keys::jwks(&args),
         Some(Command::Keygen(args)) => keys::keygen(&args),

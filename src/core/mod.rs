@@ -18,6 +18,7 @@ pub mod printable;
 pub mod probe;
 pub mod profile;
 pub mod request;
+pub mod resource;
 pub mod sandbox;
 pub mod session;
 pub mod time;

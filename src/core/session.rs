@@ -3,7 +3,7 @@
 //! shells open one of these and only build and deliver through it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jiff::Timestamp;
 use rand::RngCore;
@@ -25,6 +25,7 @@ use super::lint::{self, Finding};
 use super::paths;
 use super::profile::{self, LoadedProfile, Target};
 use super::request::{self, BuildError, Overrides, ParSeed, ParTicket};
+use super::resource::jwe::EncryptionKey;
 use super::sandbox::{Config, Sandbox, TrustedClient};
 use super::tls::TlsMaterial;
 use super::transport::{
@@ -35,6 +36,8 @@ use super::transport::{
 #[path = "session_dpop.rs"]
 mod dpop_calls;
 pub use dpop_calls::DpopUse;
+mod calls;
+pub use calls::CallInput;
 
 /// A signed request and what lint says of it: lint is part of every build.
 #[derive(Debug, Clone)]
@@ -113,6 +116,13 @@ pub struct Session {
     dpop_nonces: Mutex<HashMap<String, String>>,
     /// Where every exchange is recorded (off unless the session was opened to send).
     history: Recorder,
+    /// The profile's encryption key, read at the first resource call (or sandbox start).
+    encryption: OnceLock<Option<Arc<EncryptionKey>>>,
+    /// Whether the embedded sandbox keeps its resource state in the data dir for the next
+    /// command's sandbox.
+    keep_sandbox_state: bool,
+    /// The resource server's HTTP client and envelope keys, kept between calls.
+    resource_cache: calls::ResourceCache,
 }
 
 impl std::fmt::Debug for Session {
@@ -178,6 +188,9 @@ impl Session {
             sandbox: None,
             clients: transport::ClientCache::new(),
             history: Recorder::off(),
+            encryption: OnceLock::new(),
+            keep_sandbox_state: true,
+            resource_cache: Default::default(),
         })
     }
 
@@ -196,13 +209,18 @@ impl Session {
             )
         })?;
         let packs = PackSet::builtin();
-        Session::assemble(
+        let mut session = Session::assemble(
             profile,
             packs,
             key,
             TlsMaterial::default(),
             &Overrides::default(),
-        )
+        )?;
+        // Nothing from files: no demo encryption key (`with_encryption_key` gives one) and
+        // no sandbox state kept in the data dir.
+        session.encryption = OnceLock::from(None);
+        session.keep_sandbox_state = false;
+        Ok(session)
     }
 
     /// Starts the sandbox server on a free loopback port when the profile targets it, and
@@ -220,6 +238,7 @@ impl Session {
             return Ok(self);
         }
         let mut config = Config::new(TrustedClient::of(&self.seed, &self.key), self.packs.clone());
+        self.prepare_resource_sandbox(&mut config)?;
         adjust(&mut config);
         let server = Sandbox::start(config, 0).await.map_err(|e| {
             ConfigError::new(
@@ -553,6 +572,12 @@ impl Session {
                     "is the profile's authorization_endpoint the sandbox's?",
                 )
             })
+    }
+
+    /// This session with an encryption key made in memory (benches and tests).
+    pub fn with_encryption_key(mut self, key: EncryptionKey) -> Session {
+        self.encryption = OnceLock::from(Some(Arc::new(key)));
+        self
     }
 
     /// Where the sandbox server listens, when this session runs one.

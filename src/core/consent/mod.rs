@@ -6,6 +6,7 @@
 
 mod check;
 mod pack;
+pub mod resource_api;
 mod set;
 #[cfg(test)]
 mod test_support;

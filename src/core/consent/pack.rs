@@ -153,6 +153,9 @@ pub struct Pack {
     #[serde(default)]
     pub constraints: Constraints,
     pub fields: Vec<Field>,
+    /// The resource API a granted consent opens, when the pack describes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<super::resource_api::ResourceApi>,
     /// Where the pack was read from.
     #[serde(skip)]
     pub origin: Option<Origin>,

@@ -52,6 +52,10 @@ pub enum Grant {
     RefreshToken {
         refresh_token: Secret,
     },
+    /// The client's own token (RFC 6749 4.4), e.g. to revoke a consent.
+    ClientCredentials {
+        scope: String,
+    },
 }
 
 impl Grant {
@@ -59,6 +63,7 @@ impl Grant {
         match self {
             Grant::AuthorizationCode { .. } => "authorization_code",
             Grant::RefreshToken { .. } => "refresh_token",
+            Grant::ClientCredentials { .. } => "client_credentials",
         }
     }
 }
@@ -112,6 +117,9 @@ impl TokenRequest {
                 "refresh_token".to_owned(),
                 refresh_token.expose().to_owned(),
             )),
+            Grant::ClientCredentials { scope } => {
+                form.push(("scope".to_owned(), scope.clone()));
+            }
         }
         form.extend([
             ("client_id".to_owned(), seed.client_id.clone()),

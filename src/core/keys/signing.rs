@@ -246,6 +246,17 @@ impl SigningKey {
         jwk
     }
 
+    /// The RSA private key as PKCS#8 DER, for the one other use an RSA key has here: JWE
+    /// decryption (resource/jwe.rs), which reads keys through the same parser as signing.
+    pub(crate) fn rsa_pkcs8_der(&self) -> Option<Vec<u8>> {
+        match &self.pair {
+            Pair::Rsa(k) => AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(k)
+                .ok()
+                .map(|der| der.as_ref().to_vec()),
+            _ => None,
+        }
+    }
+
     pub fn public_jwks(&self) -> JwkSet {
         JwkSet {
             keys: vec![self.public_jwk()],

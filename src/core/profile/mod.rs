@@ -7,6 +7,7 @@
 mod dpop;
 mod load;
 mod resolve;
+mod resource_keys;
 mod save;
 mod schema;
 
@@ -15,5 +16,6 @@ pub use load::{
     list, load_file, parse,
 };
 pub use resolve::{DEFAULT_EMBEDDED_PORT, MAX_LIFETIME, default_embedded_base};
+pub use resource_keys::EnvelopeKeys;
 pub use save::{save, valid_profile_name};
-pub use schema::{Dpop, Profile, Signing, Target, Userinfo};
+pub use schema::{Dpop, Encryption, Profile, ResourceServer, Signing, Target, Userinfo};

@@ -192,6 +192,12 @@ fn absolute_paths(profile: &mut Profile, base_dir: Option<&Path>) {
         absolute(&mut tls.ca);
         absolute(&mut tls.pkcs12);
     }
+    if let Some(encryption) = profile.encryption.as_mut() {
+        absolute(&mut encryption.key);
+    }
+    if let Some(resource) = profile.resource.as_mut() {
+        absolute(&mut resource.jwks);
+    }
 }
 
 /// Writes a profile atomically: a failed write leaves the old file as it was. Over an

@@ -105,6 +105,36 @@ pub struct Profile {
     pub tls: Option<Tls>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop: Option<Dpop>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceServer>,
+}
+
+/// The client's second key pair (`use: enc`): the resource server encrypts its answers to it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Encryption {
+    /// Path to the RSA private key (PEM, JWK or JWK Set), or "demo" for the generated one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+}
+
+/// Where the resource API is and what verifies its signed answers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceServer {
+    /// The resource server's base URL (default for an embedded target: the sandbox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The JWK Set that verifies the response envelope, by URL...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// ...or in a file (relative to the profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<String>,
 }
 
 fn default_scope() -> String {

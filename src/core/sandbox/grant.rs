@@ -59,7 +59,8 @@ impl Asked {
 }
 
 /// What an approval grants; every token issued for it stands for this.
-#[derive(Clone)]
+/// Serializable so the resource server can keep refresh grants between commands.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Grant {
     pub client_id: String,
     pub scope: String,

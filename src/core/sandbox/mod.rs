@@ -11,6 +11,10 @@
 mod authorize;
 mod dpop;
 mod grant;
+mod resource;
+mod resource_data;
+mod resource_store;
+mod resource_verify;
 mod routes;
 mod store;
 mod token;
@@ -66,6 +70,10 @@ pub struct Config {
     pub request_uri_lifetime: i64,
     /// Require the server's nonce in DPoP proofs (`sandbox --dpop-nonce`, RFC 9449 8).
     pub dpop_nonce: bool,
+    /// The client's public encryption key: resource answers are encrypted to it.
+    pub client_encryption_key: Option<jsonwebtoken::jwk::Jwk>,
+    /// Where the resource server keeps its tokens and consents between processes.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -76,6 +84,8 @@ impl Config {
             par_status: 201,
             request_uri_lifetime: 90,
             dpop_nonce: false,
+            client_encryption_key: None,
+            state_file: None,
         }
     }
 }
@@ -94,6 +104,9 @@ struct AppState {
     dpop_nonces: Mutex<Expiring<()>>,
     latest_nonce: Mutex<Option<(String, i64)>>,
     dpop_bindings: Mutex<Expiring<String>>,
+    resource: Mutex<resource_store::ResourceState>,
+    /// jti of resource-call signatures, each kept until its signature expires.
+    resource_jti: Mutex<UsedJti>,
     /// The sandbox's own ID token key, made on first use (/jwks or /token): an RSA key takes
     /// about 100 ms, which every `submit` to the embedded server would otherwise pay, even
     /// at exit (the runtime waits for a background key generation to finish).
@@ -102,6 +115,7 @@ struct AppState {
 
 impl AppState {
     fn new(config: Config, issuer: String) -> AppState {
+        let state_file = config.state_file.clone();
         AppState {
             config,
             issuer,
@@ -114,6 +128,8 @@ impl AppState {
             dpop_nonces: Mutex::new(Expiring::new(STORE_CAP)),
             latest_nonce: Mutex::new(None),
             dpop_bindings: Mutex::new(Expiring::new(3 * STORE_CAP)),
+            resource: Mutex::new(resource_store::ResourceState::new(state_file)),
+            resource_jti: Mutex::new(UsedJti::new(JTI_CAP)),
             server_key: OnceLock::new(),
         }
     }

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::grant::USERINFO_CLAIMS;
 use super::store::{Pushed, Stage};
 use super::verify::{Refusal, verify_par};
-use super::{AppState, ID_TOKEN_ALG, authorize, token};
+use super::{AppState, ID_TOKEN_ALG, authorize, resource, token};
 use crate::core::keys::{FAPI_ALGS, alg_name};
 use crate::core::oauth::OAuthError;
 use crate::core::transport::INTERACTION_HEADER;
@@ -28,6 +28,25 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
         .route("/userinfo", get(token::userinfo))
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks))
+        .route("/v1/accounts", get(resource::my_accounts))
+        .route(
+            "/v1/accounts/{account_id}/balances",
+            get(resource::my_balances),
+        )
+        .route(
+            "/v1/accounts/{account_id}/transactions",
+            get(resource::my_transactions),
+        )
+        .route("/v1/consents/{consent_id}", get(resource::my_consent))
+        .route(
+            "/consents/{consent_id}/revoke",
+            post(resource::my_consent_revoke),
+        )
+        .route("/open-finance/v2.1/accounts", get(resource::uae_accounts))
+        .route(
+            "/account-access-consents/{consent_id}",
+            get(resource::uae_consent),
+        )
         .with_state(state)
 }
 

@@ -48,10 +48,13 @@ fn exchange(
     let answer = match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => redeem_code(state, &form, &client_id, now, rng),
         Some("refresh_token") => refresh(state, &form, &client_id, now, rng),
+        Some("client_credentials") => Ok(super::resource::client_token(
+            state, &form, &client_id, now, rng,
+        )),
         Some(other) => Err(Refusal::new(
             OAuthError::UnsupportedGrantType,
             format!(
-                "grant_type {other:?} is not served here: this sandbox takes authorization_code and refresh_token"
+                "grant_type {other:?} is not served here: this sandbox takes authorization_code, refresh_token and client_credentials"
             ),
         )),
         None => Err(Refusal::new(
@@ -139,6 +142,7 @@ fn redeem_code(
             grant.clone(),
             at,
         );
+    super::resource::keep_refresh_grant(state, &refresh_token, &grant, at + REFRESH_TOKEN_LIFETIME);
     Ok(token_response(
         state,
         &grant,
@@ -162,7 +166,8 @@ fn refresh(
             .refresh_tokens
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let Some(grant) = tokens.get_mut(token, now.as_second()) else {
+        let mut kept = super::resource::kept_refresh_grant(state, token, now);
+        let Some(grant) = tokens.get_mut(token, now.as_second()).or(kept.as_mut()) else {
             return Err(invalid_grant("unknown or expired refresh token".into()));
         };
         if grant.client_id != client_id {
@@ -204,6 +209,7 @@ fn token_response(
             grant.clone(),
             at,
         );
+    super::resource::remember_token(state, &access_token, grant, now);
     let mut answer = Map::new();
     answer.insert("access_token".into(), access_token.into());
     answer.insert("token_type".into(), "Bearer".into());
