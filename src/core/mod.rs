@@ -2,6 +2,7 @@
 //! Nothing here knows of terminals or of clap.
 
 pub mod consent;
+pub mod diff;
 pub mod discovery_check;
 pub mod display;
 pub mod edit;
