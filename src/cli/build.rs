@@ -36,6 +36,9 @@ pub fn build(args: &BuildArgs) -> Outcome {
     let session = Session::offline(&args.profile.profile, &args.overrides.to_overrides())?;
     let now = Timestamp::now();
     let Built { ticket, findings } = build_once(&session, now)?;
+    if args.compare_sample {
+        return super::compare::compare_sample(&session, &ticket, args.json);
+    }
     if args.json {
         let report = BuildReport::new(&ticket, &findings);
         output::json(&report);

@@ -3,11 +3,13 @@
 
 mod build;
 mod catalog;
+mod compare;
 mod discover;
 mod flow;
 mod keys;
 mod output;
 mod render;
+mod shell;
 mod submit;
 mod token;
 
@@ -72,6 +74,10 @@ enum Command {
     /// List or show consent packs
     #[command(subcommand)]
     Packs(PacksCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell) to stdout
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to stdout
+    Manpage,
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +166,10 @@ struct BuildArgs {
     /// One JSON object: request, client_assertion, code_verifier, form, lint, ...
     #[arg(long)]
     json: bool,
+    /// Compare both JWTs with the portal's published sample, key by key (exit 1 when a
+    /// difference has no known reason)
+    #[arg(long)]
+    compare_sample: bool,
 }
 
 #[derive(Debug, Args)]
@@ -412,6 +422,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Profiles(ProfilesCommand::Show { name })) => catalog::profiles_show(&name),
         Some(Command::Packs(PacksCommand::List)) => catalog::packs_list(),
         Some(Command::Packs(PacksCommand::Show { name, json })) => catalog::packs_show(&name, json),
+        Some(Command::Completions { shell }) => shell::completions(shell),
+        Some(Command::Manpage) => shell::manpage(),
     };
     match outcome {
         Ok(code) => output::finish(code),

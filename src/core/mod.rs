@@ -16,6 +16,7 @@ pub mod paths;
 pub mod printable;
 pub mod profile;
 pub mod request;
+pub mod sample;
 pub mod sandbox;
 pub mod session;
 pub mod time;
