@@ -37,6 +37,17 @@ fn identity(line: &JsonLine) -> (usize, Option<&str>, &str) {
 /// put back where it was, marked `Removed`. A removed line followed by an added one with the
 /// same key at the same depth is one `Changed` line.
 pub fn mark_changes(old: &[JsonLine], new: &[JsonLine]) -> Vec<JsonLine> {
+    mark_changes_with(old, new, &[])
+}
+
+/// `mark_changes`, with more keys counted as fresh below the top level: consent fields made
+/// anew on each build (a client-made consent id, an expiry relative to now).
+pub fn mark_changes_with(
+    old: &[JsonLine],
+    new: &[JsonLine],
+    fresh_fields: &[String],
+) -> Vec<JsonLine> {
+    let marked = |line: &JsonLine, mark| marked(line, mark, fresh_fields);
     let (n, m) = (old.len(), new.len());
     // common[i][j]: the longest common run of old[i..] and new[j..].
     let mut common = vec![vec![0u32; m + 1]; n + 1];
@@ -56,7 +67,12 @@ pub fn mark_changes(old: &[JsonLine], new: &[JsonLine]) -> Vec<JsonLine> {
             out.push(new[j].clone());
             i += 1;
             j += 1;
-        } else if i < n && j < m && old[i].depth == new[j].depth && old[i].key.is_some() && old[i].key == new[j].key {
+        } else if i < n
+            && j < m
+            && old[i].depth == new[j].depth
+            && old[i].key.is_some()
+            && old[i].key == new[j].key
+        {
             let mut line = marked(&new[j], DiffMark::Changed);
             line.was = Some(old[i].value.text.clone());
             out.push(line);
@@ -73,8 +89,12 @@ pub fn mark_changes(old: &[JsonLine], new: &[JsonLine]) -> Vec<JsonLine> {
     out
 }
 
-fn marked(line: &JsonLine, mark: DiffMark) -> JsonLine {
-    let fresh = line.depth == 1 && line.key.as_deref().is_some_and(is_fresh_key);
+fn marked(line: &JsonLine, mark: DiffMark, fresh_fields: &[String]) -> JsonLine {
+    let fresh = match (line.depth, line.key.as_deref()) {
+        (1, Some(key)) => is_fresh_key(key),
+        (_, Some(key)) => fresh_fields.iter().any(|f| unquote(key) == *f),
+        _ => false,
+    };
     JsonLine {
         mark: Some(if fresh { DiffMark::Fresh } else { mark }),
         ..line.clone()
@@ -151,6 +171,18 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn consent_fields_made_on_each_build_are_fresh_too() {
+        let old = json!({"consent": {"id": "u1", "p": "a"}});
+        let new = json!({"consent": {"id": "u2", "p": "a"}});
+        let lines = mark_changes_with(&json_lines(&old), &json_lines(&new), &["id".into()]);
+        assert_eq!(
+            marks(&lines),
+            [("\"id\": \"u2\",".into(), Some(DiffMark::Fresh))]
+        );
+        assert_eq!(describe(&lines), None);
+    }
+
     fn claims(permissions: &[&str], purpose: &str, nonce: &str) -> Value {
         json!({"nonce": nonce, "exp": 10, "authorization_details": [{"consent": {
             "purpose": purpose, "permissions": permissions, "expires": "2026"}}]})
@@ -176,10 +208,7 @@ mod tests {
 
     #[test]
     fn a_changed_value_is_one_changed_line_named_with_both_values() {
-        let lines = compare(
-            &claims(&["a"], "pfm", "n"),
-            &claims(&["a"], "sme", "n"),
-        );
+        let lines = compare(&claims(&["a"], "pfm", "n"), &claims(&["a"], "sme", "n"));
         assert_eq!(
             marks(&lines),
             [("\"purpose\": \"sme\",".into(), Some(DiffMark::Changed))]

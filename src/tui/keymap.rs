@@ -26,6 +26,8 @@ pub enum Action {
     PageDown,
     Mouse,
     Help,
+    /// Both JWTs beside the portal's published sample.
+    Compare,
     Quit,
 }
 
@@ -151,6 +153,13 @@ pub const KEYMAP: &[Entry] = &[
         does: "open the profile in $EDITOR, then reload it",
         bindings: &[(char('e'), Action::EditProfile)],
         footer: "e $EDITOR  ",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "d",
+        does: "compare with the portal sample, key by key (↑↓ scroll, any other key closes)",
+        bindings: &[(char('d'), Action::Compare)],
+        footer: "d sample  ",
         footer_narrow: "",
     },
     Entry {

@@ -128,6 +128,16 @@ impl App {
                 }
                 Vec::new()
             }
+            Overlay::Compare { scroll } => {
+                match key.code {
+                    KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+                    KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
+                    KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
+                    KeyCode::PageDown => *scroll = scroll.saturating_add(10),
+                    _ => self.overlay = Overlay::None,
+                }
+                Vec::new()
+            }
             Overlay::ConfirmSubmit => {
                 self.overlay = Overlay::None;
                 if matches!(key.code, KeyCode::Char('y' | 'Y')) {

@@ -5,6 +5,7 @@
 mod dialogs;
 mod editor;
 mod paste;
+mod preview;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use crate::core::tls::CertInfo;
 use crate::core::transport::{Delivery, NetworkError, Outcome};
 use editor::{rows_for, selectable};
 pub use paste::{MAX_PASTE_CHARS, PasteRefused, checked_paste};
+pub use preview::{Before, Preview};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -93,6 +95,10 @@ pub enum Overlay {
     SaveAs {
         input: Input,
         error: Option<String>,
+    },
+    /// Both JWTs beside the portal's sample; `scroll` in rows.
+    Compare {
+        scroll: u16,
     },
 }
 
@@ -192,6 +198,8 @@ pub struct App {
     pub edit: Option<TextEdit>,
     pub focus: Pane,
     pub scroll: [u16; 5],
+    /// What changed with the latest edit, and whether the JAR pane follows it.
+    pub preview: Preview,
     pub request: RequestState,
     /// The latest submit's id: answers to others are dropped.
     request_id: RequestId,
@@ -238,6 +246,7 @@ impl App {
             edit: None,
             focus: Pane::Editor,
             scroll: [0; 5],
+            preview: Preview::default(),
             request: RequestState::Idle,
             request_id: RequestId::default(),
             dirty: false,
@@ -427,6 +436,7 @@ impl App {
                         self.request = RequestState::Idle;
                         self.dirty = false;
                         self.scroll = [0; 5];
+                        self.preview = Preview::default();
                         self.rebuild();
                     }
                     Err(e) => self.notice = Some(format!("Cannot load: {e}")),
@@ -442,6 +452,7 @@ impl App {
             self.move_cursor(delta.signum());
             return;
         }
+        self.stop_following(pane);
         let max = i32::from(self.content_lines(pane).saturating_sub(1));
         let s = &mut self.scroll[pane.index()];
         *s = (i32::from(*s) + delta).clamp(0, max.max(0)) as u16;
@@ -501,6 +512,7 @@ impl App {
         match action {
             Action::Quit => return self.ask_quit(),
             Action::Help => self.overlay = Overlay::Help,
+            Action::Compare => self.overlay = Overlay::Compare { scroll: 0 },
             Action::NextPane => self.focus = PANES[(self.focus.index() + 1) % PANES.len()],
             Action::PreviousPane => {
                 self.focus = PANES[(self.focus.index() + PANES.len() - 1) % PANES.len()]
