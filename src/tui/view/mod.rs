@@ -25,11 +25,13 @@ pub const MIN_HEIGHT: u16 = 16;
 const WIDE: (u16, u16) = (140, 32);
 /// The consent editor's column on a wide terminal.
 const EDITOR_WIDTH: u16 = 42;
-/// The right-hand column (assertion, lint, response): as wide as the assertion's longest
+/// The right-hand column (assertion, lint): as wide as the assertion's longest
 /// claim needs, within these bounds, so the JAR gets the rest.
 const SIDE_WIDTH: (u16, u16) = (44, 60);
-/// Rows the response pane keeps however much the assertion and lint take.
-const RESPONSE_MIN: u16 = 6;
+/// Rows the JAR keeps however long the response.
+const JAR_MIN: u16 = 12;
+/// Rows the lint keeps however long the assertion.
+const LINT_MIN: u16 = 3;
 
 /// Colours, or none when NO_COLOR is set.
 #[derive(Debug, Clone, Copy)]
@@ -183,27 +185,25 @@ fn block(app: &App, theme: Theme, pane: Pane, extra: &str) -> Block<'static> {
         ))
 }
 
-/// Wide terminals: the editor, the JAR at full height (the consent it edits is in view), and a
-/// column with the assertion, lint and response, each as tall as what it has to say.
+/// Wide terminals: the editor at full height; beside it the JAR (as tall as the response
+/// leaves, which is enough for the whole consent) with the assertion and lint in a narrower
+/// column, and under both the response, as tall as what it has to say.
 fn wide_layout(app: &App, theme: Theme, body: Rect) -> [(Pane, Rect); 5] {
+    let [editor, main] =
+        Layout::horizontal([Constraint::Length(EDITOR_WIDTH), Constraint::Fill(1)]).areas(body);
+    let rows = |pane: Pane, width: u16| {
+        let inner = width.saturating_sub(2);
+        pane_text(app, theme, pane, inner).0.line_count(inner) as u16 + 2
+    };
+    let response_rows = rows(Pane::Response, main.width).min(body.height / 2);
+    let [top, response] =
+        Layout::vertical([Constraint::Min(JAR_MIN), Constraint::Length(response_rows)]).areas(main);
     let side = side_width(app).clamp(SIDE_WIDTH.0, SIDE_WIDTH.1);
-    let [editor, jar, column] = Layout::horizontal([
-        Constraint::Length(EDITOR_WIDTH),
-        Constraint::Fill(1),
-        Constraint::Length(side),
-    ])
-    .areas(body);
-    let inner = side.saturating_sub(2);
-    let rows = |pane: Pane| pane_text(app, theme, pane, inner).0.line_count(inner) as u16 + 2;
-    let budget = body.height.saturating_sub(RESPONSE_MIN);
-    let assertion_rows = rows(Pane::Assertion).min(budget / 2);
-    let lint_rows = rows(Pane::Lint).min(budget.saturating_sub(assertion_rows));
-    let [assertion, lint, response] = Layout::vertical([
-        Constraint::Length(assertion_rows),
-        Constraint::Length(lint_rows),
-        Constraint::Min(3),
-    ])
-    .areas(column);
+    let [jar, column] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(side)]).areas(top);
+    let assertion_rows = rows(Pane::Assertion, side).min(top.height.saturating_sub(LINT_MIN));
+    let [assertion, lint] =
+        Layout::vertical([Constraint::Length(assertion_rows), Constraint::Fill(1)]).areas(column);
     [
         (Pane::Editor, editor),
         (Pane::Request, jar),
