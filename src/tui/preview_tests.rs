@@ -228,3 +228,50 @@ fn the_help_key_column_fits_the_widest_key() {
         assert!(rest.starts_with(entry.does), "{rest}");
     }
 }
+
+/// The symbol of the gutter cell at column `left` on the row holding `text`, and its colour.
+fn gutter_cell(f: &Fixture, color: bool, text: &str, left: u16) -> (String, ratatui::style::Color) {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
+    terminal
+        .draw(|frame| {
+            crate::tui::view::draw(frame, &f.app, crate::tui::view::Theme { color });
+        })
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let y = (0..45)
+        .find(|y| {
+            let row: String = (0..160).map(|x| buffer[(x, *y)].symbol()).collect();
+            row.contains(text)
+        })
+        .unwrap();
+    let cell = &buffer[(left, y)];
+    (cell.symbol().to_owned(), cell.fg)
+}
+
+/// Inside the left borders of the JAR and assertion panes at 160x45.
+const JAR_GUTTER: u16 = 43;
+const ASSERTION_GUTTER: u16 = 109;
+
+#[test]
+fn marks_read_with_and_without_colour() {
+    use ratatui::style::Color;
+    let mut f = Fixture::new("local");
+    let row = permissions_row(&f, 1);
+    f.go_to(row);
+    f.key(KeyCode::Char(' '));
+    assert_eq!(
+        gutter_cell(&f, true, "\"read_balances\",", JAR_GUTTER),
+        ("-".to_owned(), Color::Red)
+    );
+    assert_eq!(
+        gutter_cell(&f, false, "\"read_balances\",", JAR_GUTTER),
+        ("-".to_owned(), Color::Reset)
+    );
+    assert_eq!(
+        gutter_cell(&f, true, "\"jti\"", ASSERTION_GUTTER),
+        ("·".to_owned(), Color::DarkGray)
+    );
+    assert_eq!(gutter_cell(&f, false, "\"jti\"", ASSERTION_GUTTER).0, "·");
+}
