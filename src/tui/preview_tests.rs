@@ -275,3 +275,17 @@ fn marks_read_with_and_without_colour() {
     );
     assert_eq!(gutter_cell(&f, false, "\"jti\"", ASSERTION_GUTTER).0, "·");
 }
+
+#[test]
+fn a_relative_expiry_moving_with_the_clock_is_not_named_as_the_change() {
+    let mut f = Fixture::new("local");
+    f.advance(6);
+    let row = permissions_row(&f, 1);
+    f.go_to(row);
+    f.key(KeyCode::Char(' '));
+    assert_eq!(
+        f.app.notice.as_deref(),
+        Some("permissions: - read_balances")
+    );
+    assert!(fresh_keys(&f, Pane::Request).contains(&"\"expiration_datetime\"".to_owned()));
+}

@@ -86,18 +86,14 @@ impl App {
     /// in the JAR pane and name it in the footer.
     pub(super) fn note_change(&mut self, before: Option<Before>) {
         self.preview.follow = true;
-        let change = match (&before, &self.ticket) {
-            (Some(old), Some(t)) => {
-                let lines =
-                    diff::mark_changes(&json_lines(&old.request), &json_lines(&t.request.claims));
-                diff::describe(&lines)
-            }
-            _ => None,
-        };
+        self.preview.before = before;
+        let change = self
+            .marked_claims(Pane::Request)
+            .filter(|_| self.preview.before.is_some())
+            .and_then(|lines| diff::describe(&lines));
         if let Some(change) = change {
             self.notice = Some(change);
         }
-        self.preview.before = before;
     }
 
     /// A scroll of the JAR pane by the user: it stops following and starts where it was drawn.
