@@ -45,7 +45,10 @@ fn key_rows(k: &KeyComparison, theme: Theme, widths: (usize, usize)) -> Vec<Line
     let style = verdict_style(k.verdict, theme);
     let mut rows = vec![Line::from(vec![
         Span::styled(cell(k.verdict.label(), VERDICT_WIDTH), style),
-        Span::styled(cell(&k.path, path_width), theme.fg(Color::Cyan)),
+        Span::styled(
+            cell(&printable_line(&k.path), path_width),
+            theme.fg(Color::Cyan),
+        ),
         Span::raw(" "),
         Span::raw(cell(&value_text(&k.ours), value_width)),
         Span::raw(" "),
