@@ -196,3 +196,97 @@ fn base64_url(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+#[test]
+fn compare_sample_lists_the_known_differences_and_nothing_else() {
+    let env = common::TestEnv::new();
+    let key = env.keygen("PS256", "portal.pem");
+    let out = env
+        .cmd()
+        .args([
+            "build",
+            "--profile",
+            "ozone-mya-sandbox",
+            "--key",
+            key.to_str().unwrap(),
+            "--compare-sample",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["unexplained"], 0);
+    let keys = report["keys"].as_array().unwrap();
+    let with = |verdict: &str| -> BTreeSet<String> {
+        keys.iter()
+            .filter(|k| k["verdict"] == verdict)
+            .map(|k| {
+                format!(
+                    "{} {} {}",
+                    k["jwt"].as_str().unwrap(),
+                    k["part"].as_str().unwrap(),
+                    k["path"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let expected: BTreeSet<String> = [
+        "request header kid",
+        "request claims exp",
+        "request claims nbf",
+        "request claims scope",
+        "request claims authorization_details[0].consent.expiration_datetime",
+        "assertion header kid",
+        "assertion claims exp",
+        "assertion claims iat",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(with("differs"), expected);
+    assert!(with("only_ours").is_empty() && with("only_sample").is_empty());
+    let fresh: BTreeSet<String> = [
+        "request claims nonce",
+        "request claims state",
+        "request claims code_challenge",
+        "assertion claims jti",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(with("fresh"), fresh);
+    let reason = |path: &str| {
+        keys.iter()
+            .find(|k| k["jwt"] == "request" && k["path"] == path)
+            .and_then(|k| k["reason"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(reason("scope").contains("openid"), "{}", reason("scope"));
+    assert!(reason("exp").contains("whole seconds"), "{}", reason("exp"));
+    assert!(with("same").contains("request claims authorization_details[0].consent.permissions"));
+
+    // Text: the same verdict, for a person; a pack without a sample is a clear error.
+    let text = env.run(&[
+        "build",
+        "--profile",
+        "ozone-mya-sandbox",
+        "--key",
+        key.to_str().unwrap(),
+        "--compare-sample",
+    ]);
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains("Every difference has a known reason."),
+        "{text}"
+    );
+    let uae = env.run(&["build", "--profile", "local-uae", "--compare-sample"]);
+    assert_eq!(uae.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&uae.stderr).contains("no portal sample ships for consent type")
+    );
+}

@@ -194,7 +194,14 @@ fn the_tui_end_to_end_in_tmux() {
     // ...until it is toggled off in the editor: the preview is re-signed at once.
     tmux.keys(&["1", "Down", "Down", "Down", "Space"]);
     let after = tmux.wait_for("[ ] read_accounts");
-    assert!(!after.contains("\"read_accounts\""), "{after}");
+    // Gone from the consent: the only line left that names it is the removal, marked `-`.
+    assert!(
+        after
+            .lines()
+            .filter(|l| l.contains("\"read_accounts\""))
+            .all(|l| l.contains("│-           \"read_accounts\",")),
+        "{after}"
+    );
     assert!(after.contains("\"read_balances\""), "{after}");
     assert!(after.contains("[modified"), "{after}");
 
@@ -235,6 +242,47 @@ fn the_tui_end_to_end_in_tmux() {
     let again = tmux.wait_for("profile e2e-saved");
     assert!(again.contains("[ ] read_accounts"), "{again}");
     assert!(again.contains("[x] read_balances"), "{again}");
+}
+
+#[test]
+fn the_consent_is_on_the_first_screen_and_a_toggle_shows_without_scrolling() {
+    let env = common::TestEnv::new();
+    let tmux = Tmux::new();
+    tmux.start(&env, "");
+    let first = tmux.wait_for("Request object (JAR)");
+    // No key pressed: the whole consent and the whole assertion are in view.
+    for line in [
+        "\"authorization_details\": [",
+        "\"consent_purpose\": \"pfm\",",
+        "\"read_transactions\"",
+        "\"expiration_datetime\":",
+        "\"jti\":",
+        "\"iat\":",
+    ] {
+        assert!(
+            first.contains(line),
+            "{line} not on the first screen:\n{first}"
+        );
+    }
+    // Toggle read_balances off in the editor: its line is marked in the JAR and the footer
+    // names the change, without touching the JAR pane.
+    tmux.keys(&["Down", "Down", "Down", "Down", "Space"]);
+    let after = tmux.wait_for("permissions: - read_balances");
+    assert!(after.contains("[ ] read_balances"), "{after}");
+    assert!(
+        after.contains("│-           \"read_balances\","),
+        "the removal is marked in the gutter:\n{after}"
+    );
+    assert!(after.contains("\"read_transactions\""), "{after}");
+    // Purpose: one more field, one changed line, named with both values.
+    tmux.keys(&["Up", "Up", "Right"]);
+    let purpose = tmux.wait_for("consent_purpose: \"pfm\" →");
+    assert!(
+        purpose.contains("│~         \"consent_purpose\":"),
+        "{purpose}"
+    );
+    tmux.keys(&["q", "y"]);
+    tmux.wait_gone();
 }
 
 /// The deliberate panic exists in debug builds only.

@@ -39,6 +39,9 @@ pub fn build(args: &BuildArgs) -> Outcome {
     if args.curl {
         return curl_command(&session, &ticket);
     }
+    if args.compare_sample {
+        return super::compare::compare_sample(&session, &ticket, args.json);
+    }
     if args.json {
         let report = BuildReport::new(&ticket, &findings);
         let mut doc = serde_json::to_value(&report).unwrap_or_default();

@@ -4,6 +4,7 @@
 mod build;
 mod call;
 mod catalog;
+mod compare;
 mod consent;
 mod discover;
 mod dpop;
@@ -13,6 +14,7 @@ mod keys;
 mod output;
 mod probe;
 mod render;
+mod shell;
 mod submit;
 mod token;
 
@@ -86,6 +88,10 @@ enum Command {
     Packs(PacksCommand),
     /// Every exchange sent (redacted): list, show, clear, export as HAR, report a flow as Markdown
     History(HistoryArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell) to stdout
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to stdout
+    Manpage,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +260,10 @@ struct BuildArgs {
     /// The PAR of a fresh build as a curl command (TLS files from the profile's [tls])
     #[arg(long, conflicts_with = "json")]
     curl: bool,
+    /// Compare both JWTs with the portal's published sample, key by key (exit 1 when a
+    /// difference has no known reason)
+    #[arg(long)]
+    compare_sample: bool,
 }
 
 #[derive(Debug, Args)]
@@ -596,6 +606,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Packs(PacksCommand::List)) => catalog::packs_list(),
         Some(Command::Packs(PacksCommand::Show { name, json })) => catalog::packs_show(&name, json),
         Some(Command::History(args)) => history::history(&args),
+        Some(Command::Completions { shell }) => shell::completions(shell),
+        Some(Command::Manpage) => shell::manpage(),
     };
     match outcome {
         Ok(code) => output::finish(code),

@@ -42,6 +42,8 @@ pub enum DiffMark {
     Added,
     Removed,
     Changed,
+    /// Differs, as it does on every build (a new jti, nonce, time): not the user's doing.
+    Fresh,
 }
 
 /// One line of pretty JSON. Its plain text (`Display`) is what `serde_json::to_string_pretty`
@@ -58,6 +60,8 @@ pub struct JsonLine {
     pub date: Option<String>,
     /// The walker never sets it: only a comparison of two walks knows.
     pub mark: Option<DiffMark>,
+    /// A `Changed` line's value before, as drawn then.
+    pub was: Option<String>,
 }
 
 impl JsonLine {
@@ -205,6 +209,7 @@ impl Walker {
             comma,
             date,
             mark: None,
+            was: None,
         });
     }
 }

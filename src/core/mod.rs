@@ -2,6 +2,7 @@
 //! Nothing here knows of terminals or of clap.
 
 pub mod consent;
+pub mod diff;
 pub mod discovery_check;
 pub mod display;
 pub mod dpop;
@@ -19,6 +20,7 @@ pub mod probe;
 pub mod profile;
 pub mod request;
 pub mod resource;
+pub mod sample;
 pub mod sandbox;
 pub mod session;
 pub mod time;

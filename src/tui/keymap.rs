@@ -28,6 +28,8 @@ pub enum Action {
     Mouse,
     History,
     Help,
+    /// Both JWTs beside the portal's published sample.
+    Compare,
     Quit,
     OpenAuthorize,
     PasteCallback,
@@ -188,6 +190,13 @@ pub const KEYMAP: &[Entry] = &[
         does: "open the profile in $EDITOR, then reload it",
         bindings: &[(char('e'), Action::EditProfile)],
         footer: "e $EDITOR  ",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "d",
+        does: "compare with the portal sample, key by key (↑↓ scroll, any other key closes)",
+        bindings: &[(char('d'), Action::Compare)],
+        footer: "d sample  ",
         footer_narrow: "",
     },
     Entry {

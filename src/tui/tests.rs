@@ -687,3 +687,6 @@ fn readme_lists_every_key_of_the_help() {
         assert!(readme.contains(&row), "README lacks {row}");
     }
 }
+
+#[path = "preview_tests.rs"]
+mod preview_tests;

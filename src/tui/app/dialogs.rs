@@ -10,6 +10,9 @@ use crate::core::lint;
 use crate::core::profile::{self, ProfileSource};
 use crate::core::transport::{Delivery, Outcome};
 
+/// More rows than a comparison has (about two per claim).
+const COMPARE_ROWS: u16 = 200;
+
 impl App {
     pub(super) fn ask_quit(&mut self) -> Vec<Effect> {
         if self.dirty {
@@ -127,6 +130,17 @@ impl App {
             Overlay::Help => {
                 if close || matches!(key.code, KeyCode::Char('?' | 'q') | KeyCode::Enter) {
                     self.overlay = Overlay::None;
+                }
+                Vec::new()
+            }
+            Overlay::Compare { scroll } => {
+                match key.code {
+                    KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+                    // The view stops at the last row; this bound keeps ↑ from taking as long.
+                    KeyCode::Down | KeyCode::Char('j') => *scroll = (*scroll + 1).min(COMPARE_ROWS),
+                    KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
+                    KeyCode::PageDown => *scroll = (*scroll + 10).min(COMPARE_ROWS),
+                    _ => self.overlay = Overlay::None,
                 }
                 Vec::new()
             }

@@ -40,7 +40,9 @@ impl App {
 
     pub(super) fn edited(&mut self) {
         self.dirty = true;
+        let before = self.claims_now();
         self.rebuild();
+        self.note_change(before);
     }
 
     /// Applies an edit to the working copy and rebuilds; a refused edit changes nothing.

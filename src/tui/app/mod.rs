@@ -7,6 +7,7 @@ mod editor;
 mod flow;
 mod history;
 mod paste;
+mod preview;
 mod probe;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub use flow::{
 };
 pub use history::{HistoryEffect, HistoryMessage, HistoryRow, HistoryView};
 pub use paste::{MAX_PASTE_CHARS, PasteRefused, checked_paste};
+pub use preview::{Before, Preview};
 pub use probe::{Phase as ProbePhase, ProbeEvent, ProbeView};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +112,10 @@ pub enum Overlay {
     PasteCallback {
         input: Input,
         error: Option<String>,
+    },
+    /// Both JWTs beside the portal's sample; `scroll` in rows.
+    Compare {
+        scroll: u16,
     },
 }
 
@@ -237,6 +243,8 @@ pub struct App {
     pub edit: Option<TextEdit>,
     pub focus: Pane,
     pub scroll: [u16; 5],
+    /// What changed with the latest edit, and whether the JAR pane follows it.
+    pub preview: Preview,
     pub request: RequestState,
     /// The latest submit's id: answers to others are dropped.
     request_id: RequestId,
@@ -293,6 +301,7 @@ impl App {
             edit: None,
             focus: Pane::Editor,
             scroll: [0; 5],
+            preview: Preview::default(),
             request: RequestState::Idle,
             request_id: RequestId::default(),
             dirty: false,
@@ -503,6 +512,7 @@ impl App {
                         self.flow = None;
                         self.dirty = false;
                         self.scroll = [0; 5];
+                        self.preview = Preview::default();
                         self.rebuild();
                     }
                     Err(e) => self.notice = Some(format!("Cannot load: {e}")),
@@ -519,6 +529,7 @@ impl App {
             self.move_cursor(delta.signum());
             return;
         }
+        self.stop_following(pane);
         let max = i32::from(self.content_lines(pane).saturating_sub(1));
         let s = &mut self.scroll[pane.index()];
         *s = (i32::from(*s) + delta).clamp(0, max.max(0)) as u16;
@@ -584,6 +595,7 @@ impl App {
         match action {
             Action::Quit => return self.ask_quit(),
             Action::Help => self.overlay = Overlay::Help,
+            Action::Compare => self.overlay = Overlay::Compare { scroll: 0 },
             Action::NextPane => self.focus = PANES[(self.focus.index() + 1) % PANES.len()],
             Action::PreviousPane => {
                 self.focus = PANES[(self.focus.index() + PANES.len() - 1) % PANES.len()]

@@ -4,12 +4,13 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::Span;
+use ratatui::text::{Span, Text};
 use ratatui::widgets::{Block, Borders, Paragraph, Tabs, Wrap};
 
 use super::app::{App, Overlay, PANES, Pane};
 use crate::core::lint::Severity;
 
+mod compare;
 mod editor;
 mod flow;
 mod header_footer;
@@ -19,11 +20,21 @@ mod lint;
 mod overlay;
 mod probe;
 mod response;
+mod wrap;
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 /// At least this wide and tall: everything side by side.
 const WIDE: (u16, u16) = (140, 32);
+/// The consent editor's column on a wide terminal.
+const EDITOR_WIDTH: u16 = 42;
+/// The right-hand column (assertion, lint): as wide as the assertion's longest
+/// claim needs, within these bounds, so the JAR gets the rest.
+const SIDE_WIDTH: (u16, u16) = (44, 60);
+/// Rows the JAR keeps however long the response.
+const JAR_MIN: u16 = 12;
+/// Rows the lint keeps however long the assertion.
+const LINT_MIN: u16 = 3;
 
 /// Colours, or none when NO_COLOR is set.
 #[derive(Debug, Clone, Copy)]
@@ -114,23 +125,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) -> HitAreas {
         return hits;
     }
     if wide {
-        let [top, bottom] =
-            Layout::vertical([Constraint::Min(10), Constraint::Length(13)]).areas(body);
-        let [editor, jar, assertion] = Layout::horizontal([
-            Constraint::Length(46),
-            Constraint::Fill(1),
-            Constraint::Fill(1),
-        ])
-        .areas(top);
-        let [lint, response] =
-            Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(bottom);
-        for (pane, rect) in [
-            (Pane::Editor, editor),
-            (Pane::Request, jar),
-            (Pane::Assertion, assertion),
-            (Pane::Lint, lint),
-            (Pane::Response, response),
-        ] {
+        for (pane, rect) in wide_layout(app, theme, body) {
             draw_pane(frame, app, theme, pane, rect);
             hits.panes.push((pane, rect));
         }
@@ -202,21 +197,103 @@ fn block(app: &App, theme: Theme, pane: Pane, extra: &str) -> Block<'static> {
         ))
 }
 
-fn draw_pane(frame: &mut Frame, app: &App, theme: Theme, pane: Pane, area: Rect) {
-    let scroll = app.scroll[pane.index()];
-    let (text, extra) = match pane {
-        Pane::Editor => return editor::draw_editor(frame, app, theme, area),
-        Pane::Response if flow::takes_over(app) => return flow::draw_flow(frame, app, theme, area),
-        Pane::Request | Pane::Assertion => (jwt::jwt_pane_text(app, theme, pane), String::new()),
-        Pane::Lint => (
-            lint::lint_text(app, theme),
-            format!(": {}", crate::core::lint::summary(&app.findings)),
-        ),
-        Pane::Response => (response::response_text(app, theme), String::new()),
+/// Wide terminals: the editor at full height; beside it the JAR (as tall as the response
+/// leaves, which is enough for the whole consent) with the assertion and lint in a narrower
+/// column, and under both the response, as tall as what it has to say.
+fn wide_layout(app: &App, theme: Theme, body: Rect) -> [(Pane, Rect); 5] {
+    let [editor, main] =
+        Layout::horizontal([Constraint::Length(EDITOR_WIDTH), Constraint::Fill(1)]).areas(body);
+    let rows = |pane: Pane, width: u16| {
+        let inner = width.saturating_sub(2);
+        pane_text(app, theme, pane, inner).0.line_count(inner) as u16 + 2
     };
+    // The flow stepper (tokens side by side) takes all the rows it may have.
+    let response_rows = if flow::takes_over(app) {
+        body.height / 2
+    } else {
+        rows(Pane::Response, main.width).min(body.height / 2)
+    };
+    let [top, response] =
+        Layout::vertical([Constraint::Min(JAR_MIN), Constraint::Length(response_rows)]).areas(main);
+    let side = side_width(app).clamp(SIDE_WIDTH.0, SIDE_WIDTH.1);
+    let [jar, column] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(side)]).areas(top);
+    let assertion_rows = rows(Pane::Assertion, side).min(top.height.saturating_sub(LINT_MIN));
+    let [assertion, lint] =
+        Layout::vertical([Constraint::Length(assertion_rows), Constraint::Fill(1)]).areas(column);
+    [
+        (Pane::Editor, editor),
+        (Pane::Request, jar),
+        (Pane::Assertion, assertion),
+        (Pane::Lint, lint),
+        (Pane::Response, response),
+    ]
+}
+
+/// The columns the assertion's longest line needs (gutter, key and value; date notes fold).
+fn side_width(app: &App) -> u16 {
+    let widest = app.ticket.as_ref().map_or(0, |t| {
+        crate::core::display::json_lines(&t.client_assertion.claims)
+            .iter()
+            .map(|l| l.to_string().chars().count())
+            .max()
+            .unwrap_or(0)
+    });
+    u16::try_from(widest + 2 + 2).unwrap_or(u16::MAX)
+}
+
+/// What a pane shows, folded to `width` where the pane folds its own lines, with the extra
+/// title text and the row to bring into view.
+fn pane_text(
+    app: &App,
+    theme: Theme,
+    pane: Pane,
+    width: u16,
+) -> (Paragraph<'static>, String, Option<usize>) {
+    let wrapped = |text: Text<'static>| Paragraph::new(text).wrap(Wrap { trim: false });
+    match pane {
+        Pane::Editor => (Paragraph::default(), String::new(), None),
+        Pane::Request | Pane::Assertion => {
+            let rows = jwt::jwt_pane_rows(app, theme, pane, width);
+            (Paragraph::new(rows.text), String::new(), rows.anchor)
+        }
+        Pane::Lint => (
+            wrapped(lint::lint_text(app, theme)),
+            format!(": {}", crate::core::lint::summary(&app.findings)),
+            None,
+        ),
+        Pane::Response => (
+            wrapped(response::response_text(app, theme)),
+            String::new(),
+            None,
+        ),
+    }
+}
+
+fn draw_pane(frame: &mut Frame, app: &App, theme: Theme, pane: Pane, area: Rect) {
+    if pane == Pane::Editor {
+        return editor::draw_editor(frame, app, theme, area);
+    }
+    if pane == Pane::Response && flow::takes_over(app) {
+        return flow::draw_flow(frame, app, theme, area);
+    }
+    let inner = area.width.saturating_sub(2);
+    let visible = area.height.saturating_sub(2);
+    let (paragraph, extra, anchor) = pane_text(app, theme, pane, inner);
+    let rows = paragraph.line_count(inner) as u16;
+    let last_start = rows.saturating_sub(visible);
+    let scroll = match anchor {
+        // Two rows of context above the change; never past the point where the end shows.
+        Some(row) if pane == Pane::Request && app.preview.follow => {
+            (row as u16).saturating_sub(2).min(last_start)
+        }
+        _ => app.scroll[pane.index()].min(last_start),
+    };
+    if pane == Pane::Request {
+        app.preview.drawn_scroll.set(scroll);
+    }
     frame.render_widget(
-        Paragraph::new(text)
-            .wrap(Wrap { trim: false })
+        paragraph
             .block(block(app, theme, pane, &extra))
             .scroll((scroll, 0)),
         area,

@@ -21,23 +21,63 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
+fn widest<'a>(texts: impl Iterator<Item = &'a str>) -> usize {
+    texts.map(|t| Span::raw(t).width()).max().unwrap_or(0)
+}
+
+/// The help's key column: the widest key of the table and two spaces, so no key runs into
+/// what it does.
+fn key_column_width() -> usize {
+    widest(KEYMAP.iter().map(|e| e.keys)) + 2
+}
+
+/// `text` padded to `width` columns (by display width: the arrows are one column each).
+fn pad(text: &str, width: usize) -> String {
+    let fill = width.saturating_sub(Span::raw(text).width());
+    format!("{text}{}", " ".repeat(fill))
+}
+
 pub(super) fn draw_overlay(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let (title, lines, width, height): (&str, Vec<Line>, u16, u16) = match &app.overlay {
         Overlay::None => return,
-        Overlay::Help => (
-            " Keys ",
-            KEYMAP
-                .iter()
-                .map(|e| {
-                    Line::from(vec![
-                        Span::styled(format!("{:<11}", e.keys), theme.fg(Color::Cyan)),
-                        Span::raw(e.does),
-                    ])
-                })
-                .collect(),
-            90,
-            KEYMAP.len() as u16 + 2,
-        ),
+        Overlay::Help => {
+            let column = key_column_width();
+            (
+                " Keys ",
+                KEYMAP
+                    .iter()
+                    .map(|e| {
+                        Line::from(vec![
+                            Span::styled(pad(e.keys, column), theme.fg(Color::Cyan)),
+                            Span::raw(e.does),
+                        ])
+                    })
+                    .collect(),
+                u16::try_from(column + widest(KEYMAP.iter().map(|e| e.does)) + 2)
+                    .unwrap_or(u16::MAX),
+                KEYMAP.len() as u16 + 2,
+            )
+        }
+        Overlay::Compare { scroll } => {
+            let width = area.width.saturating_sub(4);
+            let lines = super::compare::compare_lines(app, theme, width.saturating_sub(2));
+            let height = area.height.saturating_sub(2);
+            let rect = centered(area, width, height);
+            frame.render_widget(Clear, rect);
+            let last_start = (lines.len() as u16).saturating_sub(height.saturating_sub(2));
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .scroll(((*scroll).min(last_start), 0))
+                    .block(
+                        Block::default()
+                            .borders(Borders::ALL)
+                            .title(" Compared with the portal sample (↑↓ scroll, esc closes) ")
+                            .border_style(theme.fg(Color::Cyan)),
+                    ),
+                rect,
+            );
+            return;
+        }
         Overlay::ConfirmSubmit => (
             " Lint found errors ",
             vec![
