@@ -294,3 +294,38 @@ fn flow_catches_the_callback_on_a_loopback_redirect_uri() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_tokens(&doc);
 }
+
+/// The foreground sandbox encrypts resource answers to the trusted profile's [encryption] key,
+/// as the embedded one does: a profile pointing at it can call the resource API.
+#[test]
+fn a_profile_pointing_at_the_foreground_sandbox_calls_its_resource_api() {
+    let env = TestEnv::new();
+    let (server, profile) = foreground(&env, "local");
+    let mut text = std::fs::read_to_string(&profile).unwrap();
+    text.push_str(&format!("\n[resource]\nbase_url = \"{}\"\n", server.issuer));
+    std::fs::write(&profile, text).unwrap();
+    let (callback, _) = pushed_and_decided(&env, &profile, "approve");
+    run_json(
+        &env,
+        &[
+            "token",
+            "--profile",
+            &profile,
+            "--callback",
+            &callback,
+            "--json",
+        ],
+        0,
+    );
+    let call = run_json(
+        &env,
+        &["call", "--profile", &profile, "accounts", "--json"],
+        0,
+    );
+    assert_eq!(call["status"], 200, "{call}");
+    assert_eq!(call["jwe"]["verified"], true, "{call}");
+    assert!(
+        call["payload"].is_object() || call["payload"].is_array(),
+        "{call}"
+    );
+}

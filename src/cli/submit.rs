@@ -290,6 +290,10 @@ pub fn sandbox(args: &SandboxArgs) -> Outcome {
         let mut config = Config::new(client, packs);
         config.par_status = args.par_status;
         config.dpop_nonce = args.dpop_nonce;
+        // Resource answers are encrypted to the trusted profile's [encryption] key.
+        config.client_encryption_key = loaded
+            .encryption_key()?
+            .map(|k| k.public_jwk().clone());
         let server = Sandbox::start(config, args.port)
             .await
             .map_err(|e| bind_failed(args.port, e))?;

@@ -40,6 +40,10 @@ pub enum CallError {
     #[error("the resource URL {url:?} cannot be made: {reason}")]
     BadUrl { url: String, reason: String },
     #[error(
+        "{url:?} is not on the resource server {base_url}: the access token and the request signature go only there (give a path such as /v1/accounts, or set [resource] base_url)"
+    )]
+    OtherOrigin { url: String, base_url: String },
+    #[error(
         "no tokens are kept for profile {profile}: run `consent-explorer flow --profile {profile}` first"
     )]
     NoTokens { profile: String },
@@ -220,6 +224,17 @@ pub fn plan(
         url: joined.clone(),
         reason: e.to_string(),
     })?;
+    // A whole URL pasted from elsewhere must not carry the bearer token to another host.
+    let base = url::Url::parse(base_url).map_err(|e| CallError::BadUrl {
+        url: base_url.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if url.origin() != base.origin() {
+        return Err(CallError::OtherOrigin {
+            url: crate::core::printable::redact_url(&joined),
+            base_url: base_url.to_owned(),
+        });
+    }
     let mut query_sent: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     query_sent.extend(query.iter().cloned());
     url.set_query(None);
@@ -376,6 +391,36 @@ mod tests {
         );
         assert!(path_matches("/a/{x}/b", "/a/1/b?q=1"));
         assert!(!path_matches("/a/{x}/b", "/a//b"));
+    }
+
+    #[test]
+    fn a_whole_url_must_be_on_the_resource_server() {
+        let api = my_api();
+        let vars = Vars::default();
+        let (key, _) =
+            crate::core::keys::SigningKey::generate(jsonwebtoken::Algorithm::ES256).unwrap();
+        let plan_for = |path: &str| {
+            let t = target(&api, "get", &[path.into()], &vars, None).unwrap();
+            plan(
+                &api,
+                &t,
+                "https://rs.example/base",
+                &[],
+                &[],
+                &vars,
+                &key,
+                Timestamp::UNIX_EPOCH,
+            )
+        };
+        assert!(plan_for("https://rs.example/v1/accounts").is_ok());
+        for elsewhere in [
+            "https://evil.example/v1/accounts",
+            "http://rs.example/v1/accounts",
+            "https://rs.example:8443/v1/accounts",
+        ] {
+            let err = plan_for(elsewhere).err().expect(elsewhere);
+            assert!(matches!(err, CallError::OtherOrigin { .. }), "{err}");
+        }
     }
 
     #[test]
