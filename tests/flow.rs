@@ -329,3 +329,32 @@ fn a_profile_pointing_at_the_foreground_sandbox_calls_its_resource_api() {
         "{call}"
     );
 }
+
+/// A redirect_uri port already taken is found before the PAR, so no accepted request is left
+/// stranded without a way to catch its callback.
+#[test]
+fn a_busy_callback_port_stops_the_flow_before_anything_is_sent() {
+    let env = TestEnv::new();
+    let (_server, profile) = foreground(&env, "local");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let text = std::fs::read_to_string(&profile).unwrap().replace(
+        "http://127.0.0.1:8080/callback",
+        &format!("http://127.0.0.1:{port}/callback"),
+    );
+    std::fs::write(&profile, text).unwrap();
+    let out = env.run(&["flow", "--profile", &profile, "--no-browser"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("nothing was sent"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("PAR accepted"), "{}", stderr(&out));
+}

@@ -197,6 +197,17 @@ fn flow_then_call_balances_and_transactions_then_revoke_on_local() {
 #[test]
 fn keygen_makes_an_encryption_key_and_jwks_exports_both_uses() {
     let env = TestEnv::new();
+    let ec = env.run(&["keygen", "--use", "enc", "--alg", "ES256"]);
+    assert_eq!(
+        ec.status.code(),
+        Some(2),
+        "an EC encryption key is not made silently as RSA"
+    );
+    assert!(
+        stderr(&ec).contains("--alg ES256 does not apply with --use enc"),
+        "{}",
+        stderr(&ec)
+    );
     let out = env.run(&[
         "keygen",
         "--use",
@@ -262,4 +273,23 @@ fn jwcrypto_checks_the_x_signature_and_its_envelopes_are_opened_or_refused() {
         .find_map(|l| l.strip_suffix(" passed, 0 failed")?.parse().ok())
         .unwrap_or(0);
     assert!(passed >= 50, "too few checks ran: {stdout}");
+}
+
+#[test]
+fn a_header_http_cannot_carry_is_refused_before_anything_is_sent() {
+    let env = TestEnv::new();
+    let out = env.run(&[
+        "call",
+        "--profile",
+        "local",
+        "accounts",
+        "--header",
+        "bad header=1",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--header: \"bad header\" is not a valid HTTP header name"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -248,7 +248,7 @@ fn sandbox_is_the_command_and_advertises_the_whole_flow() {
     assert_eq!(discovery["userinfo_endpoint"], format!("{issuer}/userinfo"));
     assert_eq!(
         discovery["grant_types_supported"],
-        serde_json::json!(["authorization_code", "refresh_token"])
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
     );
     assert_eq!(
         discovery["id_token_signing_alg_values_supported"],

@@ -17,6 +17,7 @@ use crate::core::resource::{CallError, Layer, ResourceExchange, Verdict};
 use crate::core::session::{CallInput, Session};
 
 pub fn call(args: &CallArgs) -> Outcome {
+    check_headers(&args.headers)?;
     runtime()?.block_on(async {
         let session = Session::open(&args.profile.profile, &Overrides::default()).await?;
         let input = CallInput {
@@ -234,4 +235,24 @@ fn report(exchange: &ResourceExchange, json_out: bool) -> ExitCode {
         complain!("refused: the server answered {} {error}", exchange.status);
     }
     code
+}
+
+/// A header HTTP cannot carry is the user's typo, not a network failure: said before sending.
+fn check_headers(headers: &[(String, String)]) -> Result<(), Failure> {
+    for (name, value) in headers {
+        let problem = if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            format!("{name:?} is not a valid HTTP header name")
+        } else if reqwest::header::HeaderValue::from_str(value).is_err() {
+            format!("the value of {name} is not a valid HTTP header value")
+        } else {
+            continue;
+        };
+        return Err(Failure::Config(ConfigError::new(
+            Origin::Flag("--header".into()),
+            "",
+            problem,
+            "give NAME=VALUE with a name of letters, digits and - (e.g. --header x-customer-user-agent=cli)",
+        )));
+    }
+    Ok(())
 }

@@ -27,6 +27,20 @@ async fn flow_async(args: &FlowArgs) -> Outcome {
     let options = args.network.options();
     let shown = Shown::from(&args.output);
     let json_out = shown.json;
+    // Bound before the PAR: a busy port found afterwards would strand an accepted request.
+    let listener = match session.sandbox_issuer() {
+        Some(_) => None,
+        None => match CallbackListener::bind(&session.seed().redirect_uri).await {
+            Ok(listener) => Some(listener),
+            Err(ListenError::NotLoopback) => None,
+            Err(e) => {
+                return Err(Failure::Other(format!(
+                    "{e}\n  hint: nothing was sent; free the port of the redirect_uri ({}) and run the flow again",
+                    session.seed().redirect_uri
+                )));
+            }
+        },
+    };
     let built = build_now(&session)?;
     let delivery = match session.deliver_traced(&built.ticket, &options).await {
         Ok((delivery, trail)) => {
@@ -78,7 +92,7 @@ async fn flow_async(args: &FlowArgs) -> Outcome {
             Err(network) => return Ok(network_failed(json_out, &network)),
         }
     } else {
-        let url = match by_person(args, &authorize, &pending.redirect_uri).await? {
+        let url = match by_person(args, &authorize, listener).await? {
             Ok(url) => url,
             Err(code) => return Ok(code),
         };
@@ -108,17 +122,12 @@ fn expired_warning(expires_at: Timestamp, now: Timestamp, when: &str) -> Option<
 }
 
 /// The person authorizes in a browser: the URL opened and printed (with a QR code on a
-/// terminal), then the callback caught on a loopback redirect_uri or pasted.
+/// terminal), then the callback caught on the loopback listener, or pasted when there is none.
 async fn by_person(
     args: &FlowArgs,
     authorize: &str,
-    redirect_uri: &str,
+    listener: Option<CallbackListener>,
 ) -> Result<Result<String, ExitCode>, Failure> {
-    let listener = match CallbackListener::bind(redirect_uri).await {
-        Ok(listener) => Some(listener),
-        Err(ListenError::NotLoopback) => None,
-        Err(e) => return Err(Failure::Other(e.to_string())),
-    };
     show_authorize_url(authorize, args.output.json);
     if !args.no_browser
         && let Err(e) = webbrowser::open(authorize)

@@ -31,6 +31,18 @@ fn keygen_enc(args: &KeygenArgs) -> Outcome {
             hint,
         ))
     };
+    // --alg defaults to PS256, the signing default: anything else was asked for and cannot be.
+    if !matches!(args.alg.as_str(), "PS256" | "RSA-OAEP-256") {
+        return Err(Failure::Config(ConfigError::new(
+            Origin::Flag("--alg".into()),
+            "",
+            format!(
+                "--alg {} does not apply with --use enc: encryption keys are RSA-2048 for RSA-OAEP-256",
+                args.alg
+            ),
+            "leave --alg out (or give --alg RSA-OAEP-256)",
+        )));
+    }
     let (key, pem) = EncryptionKey::generate().map_err(|e| failed(e.to_string(), &e.hint()))?;
     let path = match &args.out {
         Some(p) => p.clone(),

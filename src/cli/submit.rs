@@ -236,10 +236,9 @@ fn report(
             if let Some(url) = authorize_url(request_uri) {
                 out.push(format!("authorize     {url}"));
             }
-            out.push(format!(
-                "code_verifier {} (for the token exchange)",
-                built.ticket.code_verifier
-            ));
+            // The verifier is a secret: kept in the pending flow for `token --callback`, shown
+            // only to scripts that ask (--json).
+            out.push("code_verifier kept with the pending flow (0600); --json shows it".into());
             if let Some(state) = state {
                 out.push(format!("state         {}", printable_line(state)));
             }

@@ -251,12 +251,27 @@ impl Walk<'_> {
             ("claims", p) if p.ends_with("expiration_datetime") => {
                 "the profile's expiry: a fixed date goes stale, a relative one is computed on each build"
             }
+            ("claims", p) if p.ends_with(".permissions") && same_items(ours, theirs) => {
+                "the same permissions in another order: their order carries no meaning"
+            }
             ("claims", p) if p.ends_with(".dc_id") || p.ends_with(".dp_id") => {
                 "your data consumer / data provider id"
             }
             _ => return None,
         })
     }
+}
+
+/// Two arrays holding the same items, in any order.
+fn same_items(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let sorted = |v: Option<&Value>| {
+        v.and_then(Value::as_array).map(|items| {
+            let mut texts: Vec<String> = items.iter().map(Value::to_string).collect();
+            texts.sort();
+            texts
+        })
+    };
+    sorted(a).is_some() && sorted(a) == sorted(b)
 }
 
 fn has_openid(scope: &str) -> bool {
@@ -339,9 +354,9 @@ mod tests {
         walk.objects(
             "",
             &json!({"scope": "openid a", "nonce": "1", "exp": 10, "x": 1, "mine": true,
-                    "authorization_details": [{"consent": {"purpose": "pfm"}}]}),
+                    "authorization_details": [{"consent": {"purpose": "pfm", "permissions": ["r", "b"]}}]}),
             &json!({"scope": "a", "nonce": "2", "exp": 9.5, "x": 2, "theirs": true,
-                    "authorization_details": [{"consent": {"purpose": "pfm"}}]}),
+                    "authorization_details": [{"consent": {"purpose": "pfm", "permissions": ["b", "r"]}}]}),
         );
         let got: Vec<_> = keys
             .iter()
@@ -357,6 +372,11 @@ mod tests {
                 ("x", Differs, false),
                 ("mine", OnlyOurs, false),
                 ("authorization_details[0].consent.purpose", Same, false),
+                (
+                    "authorization_details[0].consent.permissions",
+                    Differs,
+                    true
+                ),
                 ("theirs", OnlySample, false),
             ]
         );

@@ -83,6 +83,11 @@ pub enum HistoryError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("history {}: cannot create the file: {source}", path.display())]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("history entry {0} is not readable: {1}")]
     Record(i64, serde_json::Error),
 }
@@ -182,13 +187,18 @@ impl History {
             Ok(history) => Ok((history, None)),
             Err(Err(e)) => Err(e),
             Err(Ok(unusable)) => {
-                let (why, tag) = match unusable {
-                    Unusable::Corrupt(why) => (format!("it is damaged ({why})"), "corrupt"),
+                let (why, tag, what_now) = match unusable {
+                    Unusable::Corrupt(why) => (
+                        format!("it is damaged ({why})"),
+                        "corrupt",
+                        "sqlite3's .recover may get some of it back, or delete it",
+                    ),
                     Unusable::TooNew(v) => (
                         format!(
                             "it was written by a newer consent-explorer (schema {v}, this one reads {SCHEMA_VERSION})"
                         ),
                         "too-new",
+                        "upgrade consent-explorer to read the old one, or delete it",
                     ),
                 };
                 let aside = set_aside(path, tag)?;
@@ -202,7 +212,7 @@ impl History {
                 Ok((
                     history,
                     Some(format!(
-                        "the history file {} could not be used: {why}; it was moved to {} and a new one started (upgrade consent-explorer to read the old one, or delete it)",
+                        "the history file {} could not be used: {why}; it was moved to {} and a new one started ({what_now})",
                         path.display(),
                         aside.display()
                     )),
@@ -218,6 +228,17 @@ impl History {
                 source,
             })
         };
+        // What was sent names consents, accounts and people: readable by the user alone, as
+        // every other file of the data dir (SQLite gives -wal and -shm the same mode).
+        #[cfg(unix)]
+        if let Err(source) = create_private(path)
+            && source.kind() != std::io::ErrorKind::AlreadyExists
+        {
+            return Err(Err(HistoryError::Create {
+                path: path.to_owned(),
+                source,
+            }));
+        }
         let conn = Connection::open(path).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         let version: i64 = match conn.query_row("PRAGMA user_version", [], |r| r.get(0)) {
@@ -514,3 +535,15 @@ fn set_aside(path: &Path, tag: &str) -> Result<PathBuf, HistoryError> {
 #[cfg(test)]
 #[path = "store_tests.rs"]
 mod tests;
+
+/// A new empty file only the user may read.
+#[cfg(unix)]
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+}

@@ -165,3 +165,19 @@ fn a_corrupt_or_too_new_file_is_set_aside_never_deleted() {
     let (_, notice) = History::open(&path, Limits::default()).unwrap();
     assert!(notice.is_none());
 }
+
+#[cfg(unix)]
+#[test]
+fn the_history_files_are_the_users_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let history = open(dir.path(), Limits::default());
+    history.record(&exchange(0, Step::Par, "state-a")).unwrap();
+    for name in ["history.db", "history.db-wal", "history.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}");
+    }
+}

@@ -131,7 +131,7 @@ async fn discovery(State(state): State<Arc<AppState>>) -> Response {
         "code_challenge_methods_supported": ["S256"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [alg_name(ID_TOKEN_ALG)],
         "claims_parameter_supported": true,
