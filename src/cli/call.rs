@@ -34,18 +34,22 @@ pub fn call(args: &CallArgs) -> Outcome {
                 &mut rand::rng(),
             )
             .await;
-        finish(made, args.json)
+        finish(made, args.json, "call")
     })
 }
 
 /// A call's outcome as an exit code: 0 answered and every layer good, 1 refused or a layer
-/// failed, 2 a local problem, 3 the network.
-pub(super) fn finish(made: Result<ResourceExchange, CallError>, json_out: bool) -> Outcome {
+/// failed, 2 a local problem (named after `command`), 3 the network.
+pub(super) fn finish(
+    made: Result<ResourceExchange, CallError>,
+    json_out: bool,
+    command: &str,
+) -> Outcome {
     match made {
         Ok(exchange) => Ok(report(&exchange, json_out)),
         Err(CallError::Network(network)) => Ok(network_failed(json_out, &network)),
         Err(e) => Err(Failure::Config(ConfigError::new(
-            Origin::Flag("call".into()),
+            Origin::Flag(command.into()),
             "",
             e.to_string(),
             hint(&e),
@@ -56,13 +60,16 @@ pub(super) fn finish(made: Result<ResourceExchange, CallError>, json_out: bool) 
 fn hint(e: &CallError) -> &'static str {
     match e {
         CallError::NoTokens { .. } | CallError::NoConsentId { .. } => {
-            "a resource call uses the tokens of the latest flow of the profile"
+            "resource calls and consent commands use the tokens of the profile's latest flow"
         }
         CallError::UnknownEndpoint { .. } => {
             "`consent-explorer packs show PACK --json` lists the resource endpoints"
         }
         CallError::NoBaseUrl => {
             "e.g. [resource] base_url = \"https://rs1.sandbox.mya.ozoneapi.io\""
+        }
+        CallError::MissingArgument { .. } | CallError::OtherOrigin { .. } => {
+            "`consent-explorer call --help` shows the forms"
         }
         _ => "check the profile's [resource] and [encryption]",
     }

@@ -26,6 +26,6 @@ fn run(args: &ConsentArgs, revoke: bool) -> Outcome {
         } else {
             session.consent_show(consent_id, &options, &mut rng).await
         };
-        finish(made, args.json)
+        finish(made, args.json, "consent")
     })
 }

@@ -1,6 +1,7 @@
 //! `submit`: build, send the PAR (to the embedded sandbox server when the profile targets it),
 //! and show the answer. `sandbox`: the sandbox server in the foreground.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use jiff::Timestamp;
@@ -14,7 +15,7 @@ use crate::core::dpop::ProofTrail;
 use crate::core::error::{ConfigError, Origin};
 use crate::core::keys;
 use crate::core::paths;
-use crate::core::printable::printable_line;
+use crate::core::printable::{printable_line, redact_url};
 use crate::core::profile;
 use crate::core::request::Overrides;
 use crate::core::sandbox::{Config, Sandbox, TrustedClient};
@@ -48,6 +49,16 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
     );
     let options = args.network.options();
     let built = build_now(&session)?;
+    // A person watching a slow server sees where the request went and how long it may wait.
+    if std::io::stderr().is_terminal() {
+        let target = session.seed().endpoints.par.as_deref();
+        complain!(
+            "sending the PAR to {} (x-fapi-interaction-id {}; waits up to {} s)",
+            target.map_or_else(|| "the PAR endpoint from discovery".into(), redact_url),
+            built.ticket.interaction_id,
+            options.timeout.as_secs()
+        );
+    }
     match session.deliver_traced(&built.ticket, &options).await {
         Ok((delivery, trail)) => {
             let state = remember(&session, &built, &delivery);
