@@ -53,9 +53,8 @@ async fn submit_async(args: &SubmitArgs) -> Outcome {
     if std::io::stderr().is_terminal() {
         let target = session.seed().endpoints.par.as_deref();
         complain!(
-            "sending the PAR to {} (x-fapi-interaction-id {}; waits up to {} s)",
+            "sending the PAR to {} (waits up to {} s)...",
             target.map_or_else(|| "the PAR endpoint from discovery".into(), redact_url),
-            built.ticket.interaction_id,
             options.timeout.as_secs()
         );
     }
