@@ -375,12 +375,14 @@ fn confirm_revoke(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
         )),
         Line::styled("y revokes, any other key keeps it", theme.fg(Color::Yellow)),
     ];
-    let width = 76.min(area.width);
+    let width = 100.min(area.width);
+    // A long consent id folds the question: room for four rows of it.
+    let height = 6.min(area.height);
     let rect = Rect {
         x: area.x + (area.width - width) / 2,
-        y: area.y + area.height / 2 - 2.min(area.height / 2),
+        y: area.y + (area.height - height) / 2,
         width,
-        height: 4.min(area.height),
+        height,
     };
     frame.render_widget(Clear, rect);
     frame.render_widget(
