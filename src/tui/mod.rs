@@ -6,8 +6,8 @@ pub mod app;
 pub mod clipboard;
 mod flow_work;
 mod history_shell;
-mod resource_work;
 pub mod keymap;
+mod resource_work;
 pub mod view;
 
 #[cfg(test)]

@@ -85,7 +85,9 @@ fn refused(status: u16, error: &str) -> Box<ResourceExchange> {
     let mut exchange = balances(Verdict::Verified("sandbox-1".into()));
     exchange.status = status;
     exchange.opened = Opened {
-        payload: Some(json!({"error": error, "error_description": "consent consent-42 was revoked"})),
+        payload: Some(
+            json!({"error": error, "error_description": "consent consent-42 was revoked"}),
+        ),
         ..Opened::default()
     };
     exchange
@@ -95,8 +97,10 @@ fn consent(status: &str) -> Box<ResourceExchange> {
     let mut exchange = refused(200, "");
     exchange.endpoint = Some("consent".into());
     exchange.x_signature = None;
-    exchange.opened.payload = Some(json!({"data": {"consent_id": "consent-42", "status": status,
-        "status_history": [{"at": 1769767200, "status": status, "by": "data consumer"}]}}));
+    exchange.opened.payload = Some(
+        json!({"data": {"consent_id": "consent-42", "status": status,
+        "status_history": [{"at": 1769767200, "status": status, "by": "data consumer"}]}}),
+    );
     exchange
 }
 
@@ -108,7 +112,10 @@ fn u_needs_tokens_then_lists_the_packs_endpoints_and_the_consents_accounts() {
     assert!(f.app.notice.as_deref().unwrap().contains("No tokens yet"));
 
     let mut f = with_tokens();
-    assert!(f.key(KeyCode::Char('u')).is_empty(), "opening sends nothing");
+    assert!(
+        f.key(KeyCode::Char('u')).is_empty(),
+        "opening sends nothing"
+    );
     let view = f.app.resource.as_ref().expect("the resource step");
     let names: Vec<&str> = view.endpoints.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["accounts", "balances", "transactions"]);
@@ -125,7 +132,10 @@ fn pick_send_answer_and_a_stale_answer_is_dropped() {
     f.key(KeyCode::Right);
     f.key(KeyCode::Right);
     f.key(KeyCode::Left);
-    assert_eq!(f.app.resource.as_ref().unwrap().chosen().unwrap().name, "balances");
+    assert_eq!(
+        f.app.resource.as_ref().unwrap().chosen().unwrap().name,
+        "balances"
+    );
     let (first, work) = resource_id(&f.key(KeyCode::Enter));
     assert_eq!(
         work,
@@ -134,11 +144,18 @@ fn pick_send_answer_and_a_stale_answer_is_dropped() {
             args: vec!["acc-1".into()]
         }
     );
-    assert!(matches!(f.app.resource.as_ref().unwrap().call, Some(Answer::Waiting { .. })));
+    assert!(matches!(
+        f.app.resource.as_ref().unwrap().call,
+        Some(Answer::Waiting { .. })
+    ));
     assert!(f.key(KeyCode::Enter).is_empty(), "one request at a time");
     assert!(f.app.notice.as_deref().unwrap().contains("in flight"));
 
-    answer(&mut f, first, ResourceReport::Called(Ok(balances(Verdict::Verified("sandbox-1".into())))));
+    answer(
+        &mut f,
+        first,
+        ResourceReport::Called(Ok(balances(Verdict::Verified("sandbox-1".into())))),
+    );
     let Some(Answer::Done(done)) = &f.app.resource.as_ref().unwrap().call else {
         panic!("answered")
     };
@@ -157,9 +174,22 @@ fn pick_send_answer_and_a_stale_answer_is_dropped() {
     );
     assert_ne!(first, second);
     answer(&mut f, first, ResourceReport::Called(Err("stale".into())));
-    assert!(matches!(f.app.resource.as_ref().unwrap().call, Some(Answer::Waiting { .. })));
-    answer(&mut f, second, ResourceReport::Called(Ok(refused(403, "consent_revoked"))));
-    assert!(f.app.notice.as_deref().unwrap().contains("Refused: the server answered 403"));
+    assert!(matches!(
+        f.app.resource.as_ref().unwrap().call,
+        Some(Answer::Waiting { .. })
+    ));
+    answer(
+        &mut f,
+        second,
+        ResourceReport::Called(Ok(refused(403, "consent_revoked"))),
+    );
+    assert!(
+        f.app
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("Refused: the server answered 403")
+    );
 }
 
 #[test]
@@ -169,7 +199,11 @@ fn revoke_asks_first_and_v_shows_the_consent() {
     let (id, work) = resource_id(&f.key(KeyCode::Char('v')));
     assert_eq!(work, ResourceWork::ConsentShow);
     assert_eq!(f.app.resource.as_ref().unwrap().panel, Panel::Consent);
-    answer(&mut f, id, ResourceReport::Consent(Ok(consent("authorized"))));
+    answer(
+        &mut f,
+        id,
+        ResourceReport::Consent(Ok(consent("authorized"))),
+    );
     assert_eq!(f.app.notice.as_deref(), Some("The consent is authorized"));
 
     assert!(f.key(KeyCode::Char('x')).is_empty(), "x only asks");
@@ -193,7 +227,11 @@ fn screen_resource_answered_every_layer_verified() {
     f.key(KeyCode::Char('u'));
     f.key(KeyCode::Right);
     let (id, _) = resource_id(&f.key(KeyCode::Enter));
-    answer(&mut f, id, ResourceReport::Called(Ok(balances(Verdict::Verified("sandbox-1".into())))));
+    answer(
+        &mut f,
+        id,
+        ResourceReport::Called(Ok(balances(Verdict::Verified("sandbox-1".into())))),
+    );
     let screen = f.screen(160, 45);
     for mark in [
         "x-signature (sent)",
@@ -218,13 +256,20 @@ fn screen_resource_with_a_refused_layer_and_a_refused_call() {
     let wrong = Verdict::Failed("the signature does not match kid sandbox-1".into());
     answer(&mut f, id, ResourceReport::Called(Ok(balances(wrong))));
     let screen = f.screen(160, 45);
-    assert!(screen.contains("✗ FAILED: the signature does not"), "{screen}");
+    assert!(
+        screen.contains("✗ FAILED: the signature does not"),
+        "{screen}"
+    );
     assert!(screen.contains("✗ not trusted: the envelope"), "{screen}");
     assert!(!screen.contains("1024.50"), "nothing under a failed layer");
     snapshot("resource_refused_layer_160x45", screen);
 
     let (id, _) = resource_id(&f.key(KeyCode::Enter));
-    answer(&mut f, id, ResourceReport::Called(Ok(refused(403, "consent_revoked"))));
+    answer(
+        &mut f,
+        id,
+        ResourceReport::Called(Ok(refused(403, "consent_revoked"))),
+    );
     let screen = f.screen(160, 45);
     assert!(
         screen.contains("refused: the server answered 403 consent_revoked"),
@@ -240,8 +285,20 @@ fn effects_and_reports_say_nothing_secret_in_debug() {
         endpoint: "balances".into(),
         args: vec!["acc-1".into()],
     };
-    let effect = format!("{:?}", Effect::Resource { id: RequestId::default(), work });
+    let effect = format!(
+        "{:?}",
+        Effect::Resource {
+            id: RequestId::default(),
+            work
+        }
+    );
     assert!(effect.starts_with("Resource("), "{effect}");
-    let report = format!("{:?}", ResourceReport::Called(Ok(balances(Verdict::Verified("k".into())))));
-    assert!(!report.contains("eyJ.x-signature.sig"), "the compact JWS is left out: {report}");
+    let report = format!(
+        "{:?}",
+        ResourceReport::Called(Ok(balances(Verdict::Verified("k".into()))))
+    );
+    assert!(
+        !report.contains("eyJ.x-signature.sig"),
+        "the compact JWS is left out: {report}"
+    );
 }

@@ -30,9 +30,9 @@ pub(super) fn start(
                     .call(&endpoint, &args, &CallInput::default(), &options, &mut rng)
                     .await,
             )),
-            ResourceWork::ConsentShow => ResourceReport::Consent(said(
-                session.consent_show(None, &options, &mut rng).await,
-            )),
+            ResourceWork::ConsentShow => {
+                ResourceReport::Consent(said(session.consent_show(None, &options, &mut rng).await))
+            }
             ResourceWork::ConsentRevoke => ResourceReport::Consent(said(
                 session.consent_revoke(None, &options, &mut rng).await,
             )),

@@ -39,7 +39,8 @@ pub use paste::{MAX_PASTE_CHARS, PasteRefused, checked_paste};
 pub use preview::{Before, Preview};
 pub use probe::{Phase as ProbePhase, ProbeEvent, ProbeView};
 pub use resource::{
-    Answer, consent_status, EndpointChoice, Panel, ResourceReport, ResourceView, ResourceWork};
+    Answer, EndpointChoice, Panel, ResourceReport, ResourceView, ResourceWork, consent_status,
+};
 
 #[derive(Debug)]
 pub enum RequestState {

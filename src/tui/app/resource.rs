@@ -28,7 +28,10 @@ pub struct EndpointChoice {
 /// A request under way, or its outcome.
 #[derive(Debug)]
 pub enum Answer {
-    Waiting { since: Timestamp, what: String },
+    Waiting {
+        since: Timestamp,
+        what: String,
+    },
     Done(Box<ResourceExchange>),
     /// Why it was not made or not read (no token, no network, ...).
     Failed(String),
@@ -135,7 +138,10 @@ impl App {
                 needs_account: e.placeholders().contains(&"account_id"),
             })
             .collect();
-        let awaited = self.resource.as_ref().map_or(self.flow_counter, |r| r.awaited);
+        let awaited = self
+            .resource
+            .as_ref()
+            .map_or(self.flow_counter, |r| r.awaited);
         self.resource = Some(ResourceView {
             endpoints,
             endpoint: 0,
@@ -258,7 +264,11 @@ impl App {
     }
 
     /// An answer from the shell; one to an earlier request is dropped.
-    pub(super) fn on_resource_report(&mut self, id: RequestId, report: ResourceReport) -> Vec<Effect> {
+    pub(super) fn on_resource_report(
+        &mut self,
+        id: RequestId,
+        report: ResourceReport,
+    ) -> Vec<Effect> {
         self.now = (self.clock)();
         let Some(view) = self.resource.as_mut() else {
             return Vec::new();
@@ -297,7 +307,10 @@ fn called_notice(result: &Result<Box<ResourceExchange>, String>) -> String {
         Ok(e) if !e.is_success() => format!("Refused: the server answered {}", e.status),
         Ok(e) => match e.opened.failure() {
             Some((layer, _)) => format!("The {layer} cannot be trusted: see why below"),
-            None => format!("Answered {}: each layer's verdict is on its column", e.status),
+            None => format!(
+                "Answered {}: each layer's verdict is on its column",
+                e.status
+            ),
         },
         Err(_) => "The call was not made: see why below".into(),
     }

@@ -253,15 +253,23 @@ fn refusal(exchange: &ResourceExchange) -> Option<String> {
 
 fn verdict_mark(verdict: &Verdict, theme: Theme) -> Line<'static> {
     let (text, colour) = match verdict {
-        Verdict::Verified(kid) => (format!("✓ verified (kid {})", printable_line(kid)), Color::Green),
-        Verdict::NotVerified(why) => (format!("⚠ not verified: {}", printable_line(why)), Color::Yellow),
+        Verdict::Verified(kid) => (
+            format!("✓ verified (kid {})", printable_line(kid)),
+            Color::Green,
+        ),
+        Verdict::NotVerified(why) => (
+            format!("⚠ not verified: {}", printable_line(why)),
+            Color::Yellow,
+        ),
         Verdict::Failed(why) => (format!("✗ FAILED: {}", printable_line(why)), Color::Red),
     };
     Line::styled(text, theme.fg(colour).add_modifier(Modifier::BOLD))
 }
 
 fn json_lines(value: &Value, theme: Theme) -> impl Iterator<Item = Line<'static>> {
-    json_text(&display::json_lines(value), theme).collect::<Vec<_>>().into_iter()
+    json_text(&display::json_lines(value), theme)
+        .collect::<Vec<_>>()
+        .into_iter()
 }
 
 /// The four columns: x-signature sent, envelope, JWE (and the inner JWT), payload.
@@ -290,7 +298,10 @@ fn call_columns(exchange: &ResourceExchange, theme: Theme) -> [Text<'static>; 4]
             sent.extend(json_lines(&signature.header, theme));
             sent.extend(json_lines(&signature.claims, theme));
         }
-        None => sent.push(Line::styled("No request signature (the pack asks none)", theme.dim())),
+        None => sent.push(Line::styled(
+            "No request signature (the pack asks none)",
+            theme.dim(),
+        )),
     }
     let layer_text = |what: &str, layer: Option<&Layer>, missing: &str| -> Vec<Line<'static>> {
         let Some(layer) = layer else {
@@ -332,15 +343,27 @@ fn call_columns(exchange: &ResourceExchange, theme: Theme) -> [Text<'static>; 4]
 fn payload_title(exchange: &ResourceExchange, theme: Theme) -> Vec<Line<'static>> {
     let opened = &exchange.opened;
     let (what, text, colour) = if !exchange.is_success() {
-        ("Answer", format!("✗ refused ({})", exchange.status), Color::Red)
+        (
+            "Answer",
+            format!("✗ refused ({})", exchange.status),
+            Color::Red,
+        )
     } else if let Some((layer, _)) = opened.failure() {
-        ("Payload", format!("✗ not trusted: the {layer} failed"), Color::Red)
+        (
+            "Payload",
+            format!("✗ not trusted: the {layer} failed"),
+            Color::Red,
+        )
     } else if opened.jwe.as_ref().is_some_and(|l| l.verdict.is_verified()) {
         ("Payload", "✓ decrypted".to_owned(), Color::Green)
     } else if opened.jwe.is_some() {
         ("Payload", "⚠ not decrypted".to_owned(), Color::Yellow)
     } else {
-        ("Payload", "plain JSON, not encrypted".to_owned(), Color::Reset)
+        (
+            "Payload",
+            "plain JSON, not encrypted".to_owned(),
+            Color::Reset,
+        )
     };
     vec![
         Line::styled(what, Style::default().add_modifier(Modifier::BOLD)),
