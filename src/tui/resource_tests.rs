@@ -148,6 +148,11 @@ fn pick_send_answer_and_a_stale_answer_is_dropped() {
         f.app.resource.as_ref().unwrap().call,
         Some(Answer::Waiting { .. })
     ));
+    assert_eq!(
+        f.app.tick_period(),
+        Some(Duration::from_millis(120)),
+        "the spinner turns while waiting"
+    );
     assert!(f.key(KeyCode::Enter).is_empty(), "one request at a time");
     assert!(f.app.notice.as_deref().unwrap().contains("in flight"));
 
@@ -245,6 +250,12 @@ fn screen_resource_answered_every_layer_verified() {
         assert!(screen.contains(mark), "{mark} in\n{screen}");
     }
     snapshot("resource_answered_160x45", screen);
+    snapshot("resource_answered_100x30", f.screen(100, 30));
+    assert_eq!(
+        f.app.tick_period(),
+        Some(Duration::from_secs(1)),
+        "once answered, only the token's countdown ticks"
+    );
 }
 
 #[test]

@@ -337,6 +337,9 @@ impl App {
     /// How often the shell should send Tick: fast while a spinner turns, every second while
     /// a countdown runs, never when idle.
     pub fn tick_period(&self) -> Option<std::time::Duration> {
+        if self.resource.as_ref().is_some_and(ResourceView::busy) {
+            return Some(std::time::Duration::from_millis(120));
+        }
         if let Some(period) = self.flow_tick_period() {
             return Some(period);
         }

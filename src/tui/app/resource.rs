@@ -69,7 +69,8 @@ impl ResourceView {
         self.accounts.get(self.account).map(String::as_str)
     }
 
-    fn busy(&self) -> bool {
+    /// A call or consent request is under way.
+    pub fn busy(&self) -> bool {
         [&self.call, &self.consent]
             .iter()
             .any(|a| matches!(a, Some(Answer::Waiting { .. })))

@@ -20,6 +20,8 @@ use crate::tui::keymap::resource_footer;
 
 /// The envelope's `data` (the JWE) is shown as its length: its header has a column.
 const DATA_SHOWN_CHARS: usize = 24;
+/// Below this a layer's JSON folds too much to read: the layers go two by two.
+const NARROWEST_LAYER: u16 = 30;
 
 pub(super) fn draw(
     frame: &mut Frame,
@@ -52,7 +54,7 @@ pub(super) fn draw(
     frame.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), top);
     match (view.panel, answer) {
         (Panel::Call, Some(Answer::Done(exchange))) => {
-            let columns: [Rect; 4] = Layout::horizontal([Constraint::Fill(1); 4]).areas(rest);
+            let columns = layer_areas(rest);
             for (text, rect) in call_columns(exchange, theme).into_iter().zip(columns) {
                 frame.render_widget(
                     Paragraph::new(text)
@@ -90,6 +92,17 @@ pub(super) fn draw(
         None => Line::styled(resource_footer(), theme.dim()),
     };
     frame.render_widget(Paragraph::new(line), footer);
+}
+
+/// Four columns side by side when each gets at least `NARROWEST_LAYER`, else two by two.
+fn layer_areas(area: Rect) -> [Rect; 4] {
+    if area.width >= NARROWEST_LAYER * 4 {
+        return Layout::horizontal([Constraint::Fill(1); 4]).areas(area);
+    }
+    let [top, bottom] = Layout::vertical([Constraint::Fill(1); 2]).areas(area);
+    let [a, b] = Layout::horizontal([Constraint::Fill(1); 2]).areas(top);
+    let [c, d] = Layout::horizontal([Constraint::Fill(1); 2]).areas(bottom);
+    [a, b, c, d]
 }
 
 /// The endpoints in a row (the chosen one marked), the accounts, and the chosen path.
