@@ -482,3 +482,56 @@ fn the_whole_flow_from_the_tui_approved_here_and_refreshed() {
     tmux.keys(&["q"]);
     tmux.wait_gone();
 }
+
+#[test]
+fn the_resource_step_calls_balances_then_revokes_the_consent_and_is_refused() {
+    let env = common::TestEnv::new();
+    let tmux = Tmux::new();
+    tmux.start(&env, "");
+    tmux.wait_for("Request object (JAR)");
+    tmux.keys(&["s"]);
+    tmux.wait_for(" left ");
+    tmux.keys(&["o"]);
+    tmux.wait_for("y approves here");
+    tmux.keys(&["y"]);
+    tmux.wait_for("ID token ✓ verified");
+
+    tmux.keys(&["u"]);
+    let step = tmux.wait_for("Resource API:");
+    assert!(step.contains("▸ accounts"), "{step}");
+    tmux.keys(&["l"]);
+    tmux.wait_for("▸ balances");
+    tmux.keys(&["Enter"]);
+    let answered = tmux.wait_for("✓ decrypted");
+    for mark in [
+        "200 in ",
+        "x-signature (sent)",
+        "✓ verified: the server accepted it",
+        "Envelope (JWS)",
+        "RSA-OAEP-256",
+        "current_balance",
+        "MYR",
+    ] {
+        assert!(answered.contains(mark), "{mark} in\n{answered}");
+    }
+    assert_eq!(
+        answered.matches("✓ verified (kid").count(),
+        2,
+        "the envelope and the JWE each verified:\n{answered}"
+    );
+
+    tmux.keys(&["v"]);
+    let consent = tmux.wait_for("consent status authorized");
+    assert!(consent.contains("status_history"), "{consent}");
+    tmux.keys(&["x"]);
+    tmux.wait_for("y revokes, any other key keeps it");
+    tmux.keys(&["y"]);
+    tmux.wait_for("consent status revoked");
+
+    tmux.keys(&["Enter"]);
+    let refused = tmux.wait_for("refused: the server answered 403");
+    assert!(refused.contains("consent_revoked"), "{refused}");
+    assert!(refused.contains("✗ refused (403)"), "{refused}");
+    tmux.keys(&["Escape", "q"]);
+    tmux.wait_gone();
+}

@@ -20,7 +20,7 @@ const ACCESS: &str = "at-0123456789-the-whole-access-token";
 const CODE_URL: &str =
     "http://127.0.0.1:8080/callback?code=c0de-secret&state=s-1&iss=http%3A%2F%2F127.0.0.1%3A9126";
 
-fn tokens(at: jiff::Timestamp) -> Box<TokenView> {
+pub(super) fn tokens(at: jiff::Timestamp) -> Box<TokenView> {
     Box::new(TokenView {
         status: 200,
         interaction_id: "00000000-0000-4000-8000-000000000002".into(),
@@ -51,7 +51,7 @@ fn tokens(at: jiff::Timestamp) -> Box<TokenView> {
     })
 }
 
-fn flow_id(effects: &[Effect]) -> RequestId {
+pub(super) fn flow_id(effects: &[Effect]) -> RequestId {
     match effects {
         [Effect::Flow { id, .. }] => *id,
         other => panic!("expected one flow effect, got {other:?}"),
@@ -67,7 +67,7 @@ fn stage(f: &Fixture) -> &Stage {
 }
 
 /// A fixture whose PAR was accepted.
-fn accepted_fixture() -> Fixture {
+pub(super) fn accepted_fixture() -> Fixture {
     let mut f = Fixture::new("local");
     f.key(KeyCode::Char('s'));
     f.answer(Ok(accepted(start())));

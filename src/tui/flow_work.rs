@@ -98,7 +98,7 @@ impl FlowShell {
 
 /// Runs a future that cannot move between threads (Session's token calls borrow a
 /// `dyn RngCore`) on a blocking thread of its own, off the UI's.
-fn off_thread<F: Future<Output = ()>>(work: impl FnOnce() -> F + Send + 'static) {
+pub(super) fn off_thread<F: Future<Output = ()>>(work: impl FnOnce() -> F + Send + 'static) {
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || handle.block_on(work()));
 }

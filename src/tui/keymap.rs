@@ -35,6 +35,8 @@ pub enum Action {
     PasteCallback,
     Refresh,
     RevealTokens,
+    /// The resource step after the token: calls and the consent.
+    Resource,
 }
 
 /// A key, and whether Control must be held. Keys without Control match whatever the
@@ -142,7 +144,7 @@ pub const KEYMAP: &[Entry] = &[
     },
     Entry {
         keys: "v",
-        does: "paste the redirect URL when the callback does not come by itself",
+        does: "paste the redirect URL while a callback is awaited; after the tokens: the consent",
         bindings: &[(char('v'), Action::PasteCallback)],
         footer: "",
         footer_narrow: "",
@@ -154,6 +156,13 @@ pub const KEYMAP: &[Entry] = &[
             (char('R'), Action::Refresh),
             (char('T'), Action::RevealTokens),
         ],
+        footer: "",
+        footer_narrow: "",
+    },
+    Entry {
+        keys: "u",
+        does: "after the tokens: call the resource API (endpoint, account, each layer verified)",
+        bindings: &[(char('u'), Action::Resource)],
         footer: "",
         footer_narrow: "",
     },
@@ -263,6 +272,108 @@ pub const KEYMAP: &[Entry] = &[
         footer_narrow: "q quit",
     },
 ];
+
+/// What a key does in the resource step (`u`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceAction {
+    PreviousEndpoint,
+    NextEndpoint,
+    PreviousAccount,
+    NextAccount,
+    Send,
+    Consent,
+    Revoke,
+    ScrollUp,
+    ScrollDown,
+    Close,
+}
+
+/// One line of the resource step's keys: shown in the help and in its footer.
+pub struct ResourceEntry {
+    pub keys: &'static str,
+    pub does: &'static str,
+    pub bindings: &'static [(KeyCode, ResourceAction)],
+    pub footer: &'static str,
+}
+
+pub const RESOURCE_KEYMAP: &[ResourceEntry] = &[
+    ResourceEntry {
+        keys: "◂ ▸  h l",
+        does: "resource step: choose the endpoint",
+        bindings: &[
+            (KeyCode::Left, ResourceAction::PreviousEndpoint),
+            (KeyCode::Char('h'), ResourceAction::PreviousEndpoint),
+            (KeyCode::Right, ResourceAction::NextEndpoint),
+            (KeyCode::Char('l'), ResourceAction::NextEndpoint),
+        ],
+        footer: "◂▸ endpoint  ",
+    },
+    ResourceEntry {
+        keys: "↑ ↓  j k",
+        does: "resource step: choose the account",
+        bindings: &[
+            (KeyCode::Up, ResourceAction::PreviousAccount),
+            (KeyCode::Char('k'), ResourceAction::PreviousAccount),
+            (KeyCode::Down, ResourceAction::NextAccount),
+            (KeyCode::Char('j'), ResourceAction::NextAccount),
+        ],
+        footer: "↑↓ account  ",
+    },
+    ResourceEntry {
+        keys: "enter",
+        does: "resource step: send the call (signed, then the answer opened layer by layer)",
+        bindings: &[(KeyCode::Enter, ResourceAction::Send)],
+        footer: "enter send  ",
+    },
+    ResourceEntry {
+        keys: "v / x",
+        does: "resource step: the consent's status / revoke it (asks first)",
+        bindings: &[
+            (KeyCode::Char('v'), ResourceAction::Consent),
+            (KeyCode::Char('x'), ResourceAction::Revoke),
+        ],
+        footer: "v consent  x revoke  ",
+    },
+    ResourceEntry {
+        keys: "pgup pgdn",
+        does: "resource step: scroll the layers",
+        bindings: &[
+            (KeyCode::PageUp, ResourceAction::ScrollUp),
+            (KeyCode::PageDown, ResourceAction::ScrollDown),
+        ],
+        footer: "pgup/pgdn scroll  ",
+    },
+    ResourceEntry {
+        keys: "esc, u, q",
+        does: "resource step: back to the request",
+        bindings: &[
+            (KeyCode::Esc, ResourceAction::Close),
+            (KeyCode::Char('u'), ResourceAction::Close),
+            (KeyCode::Char('q'), ResourceAction::Close),
+        ],
+        footer: "esc back",
+    },
+];
+
+/// The action a key asks for in the resource step.
+pub fn resource_action_for(event: &KeyEvent) -> Option<ResourceAction> {
+    if event
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return None;
+    }
+    RESOURCE_KEYMAP
+        .iter()
+        .flat_map(|e| e.bindings.iter())
+        .find(|(code, _)| *code == event.code)
+        .map(|(_, action)| *action)
+}
+
+/// The resource step's footer.
+pub fn resource_footer() -> String {
+    RESOURCE_KEYMAP.iter().map(|e| e.footer).collect()
+}
 
 /// The action a key press asks for on the main screen. Control chords win over plain keys,
 /// so ctrl-c quits rather than copying.

@@ -7,6 +7,7 @@ pub mod clipboard;
 mod flow_work;
 mod history_shell;
 pub mod keymap;
+mod resource_work;
 pub mod view;
 
 #[cfg(test)]
@@ -15,6 +16,8 @@ mod flow_tests;
 mod history_tests;
 #[cfg(test)]
 mod probe_tests;
+#[cfg(test)]
+mod resource_tests;
 #[cfg(test)]
 mod save_tests;
 #[cfg(test)]
@@ -249,6 +252,12 @@ impl Shell {
                 if let Some(running) = self.probe.take() {
                     running.abort();
                 }
+                None
+            }
+            Effect::Resource { id, work } => {
+                let session = app.session.clone();
+                let (options, tx) = (self.options.clone(), self.tx.clone());
+                resource_work::start(id, work, session, options, tx);
                 None
             }
             Effect::History(effect) => {

@@ -6,16 +6,17 @@ mod dialogs;
 mod editor;
 mod flow;
 mod history;
+mod panes;
 mod paste;
 mod preview;
 mod probe;
+mod resource;
 
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use jiff::Timestamp;
 use rand::RngCore;
-use serde_json::Value;
 use tui_input::Input;
 
 use super::keymap::{self, Action};
@@ -33,57 +34,13 @@ pub use flow::{
     report, step_name,
 };
 pub use history::{HistoryEffect, HistoryMessage, HistoryRow, HistoryView};
+pub use panes::{PANES, Pane, Row};
 pub use paste::{MAX_PASTE_CHARS, PasteRefused, checked_paste};
 pub use preview::{Before, Preview};
 pub use probe::{Phase as ProbePhase, ProbeEvent, ProbeView};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Editor,
-    Request,
-    Assertion,
-    Lint,
-    Response,
-}
-
-pub const PANES: [Pane; 5] = [
-    Pane::Editor,
-    Pane::Request,
-    Pane::Assertion,
-    Pane::Lint,
-    Pane::Response,
-];
-
-impl Pane {
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Editor => "Consent",
-            Pane::Request => "Request object (JAR)",
-            Pane::Assertion => "Client assertion",
-            Pane::Lint => "Lint",
-            Pane::Response => "Response",
-        }
-    }
-
-    /// Position among PANES: the tab number less one, and the scroll slot.
-    pub fn index(self) -> usize {
-        PANES.iter().position(|p| *p == self).unwrap_or(0)
-    }
-}
-
-/// One line of the consent editor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Row {
-    /// A field's heading (multi-value fields) or its value (the others); index into pack.fields.
-    Field(usize),
-    /// One value of a multi-value field: (field, value).
-    Choice(usize, usize),
-    Scope,
-    MaxAge,
-    Lifetime,
-    /// A claim of claims.userinfo, from the pack's list.
-    Userinfo(usize),
-}
+pub use resource::{
+    Answer, EndpointChoice, Panel, ResourceReport, ResourceView, ResourceWork, consent_status,
+};
 
 #[derive(Debug)]
 pub enum RequestState {
@@ -159,6 +116,11 @@ pub enum Message {
         event: ProbeEvent,
     },
     History(HistoryMessage),
+    /// A resource call or consent answer (see resource.rs), with the id it answers.
+    Resource {
+        id: RequestId,
+        report: Box<ResourceReport>,
+    },
 }
 
 /// Which submit an answer belongs to: an answer to any other than the latest is stale.
@@ -207,6 +169,11 @@ pub enum Effect {
     /// Stop the probe run under way: nothing more is sent.
     StopProbe,
     History(HistoryEffect),
+    /// A resource call or consent request; answer with `Message::Resource` and this id.
+    Resource {
+        id: RequestId,
+        work: ResourceWork,
+    },
 }
 
 impl std::fmt::Debug for Effect {
@@ -223,6 +190,7 @@ impl std::fmt::Debug for Effect {
             Effect::Probe { id, .. } => write!(f, "Probe({})", id.0),
             Effect::StopProbe => write!(f, "StopProbe"),
             Effect::History(e) => write!(f, "History({e:?})"),
+            Effect::Resource { id, work } => write!(f, "Resource({}, {work:?})", id.0),
         }
     }
 }
@@ -257,6 +225,8 @@ pub struct App {
     pub quit: bool,
     /// The history pane, while open (`H`).
     pub history: Option<HistoryView>,
+    /// The resource step after the token (`u`), while open.
+    pub resource: Option<ResourceView>,
     /// Enter on a picker entry, or e, with unsaved edits asks twice.
     discard_armed: bool,
     /// The name a save may replace, once the user has been told it exists.
@@ -312,6 +282,7 @@ impl App {
             mouse: true,
             quit: false,
             history: None,
+            resource: None,
             discard_armed: false,
             replace_armed: None,
             quit_after_save: false,
@@ -366,6 +337,9 @@ impl App {
     /// How often the shell should send Tick: fast while a spinner turns, every second while
     /// a countdown runs, never when idle.
     pub fn tick_period(&self) -> Option<std::time::Duration> {
+        if self.resource.as_ref().is_some_and(ResourceView::busy) {
+            return Some(std::time::Duration::from_millis(120));
+        }
         if let Some(period) = self.flow_tick_period() {
             return Some(period);
         }
@@ -521,54 +495,7 @@ impl App {
                 Vec::new()
             }
             Message::History(message) => self.on_history_message(message),
-        }
-    }
-
-    fn scroll_by(&mut self, pane: Pane, delta: i32) {
-        if pane == Pane::Editor {
-            self.move_cursor(delta.signum());
-            return;
-        }
-        self.stop_following(pane);
-        let max = i32::from(self.content_lines(pane).saturating_sub(1));
-        let s = &mut self.scroll[pane.index()];
-        *s = (i32::from(*s) + delta).clamp(0, max.max(0)) as u16;
-    }
-
-    /// About how many lines a pane holds (before wrapping), to bound its scrolling.
-    fn content_lines(&self, pane: Pane) -> u16 {
-        let json_lines =
-            |v: &Value| serde_json::to_string_pretty(v).map_or(0, |t| t.lines().count());
-        let lines = match (pane, &self.ticket) {
-            (Pane::Request, Some(t)) => {
-                json_lines(&t.request.header) + json_lines(&t.request.claims) + 2
-            }
-            (Pane::Assertion, Some(t)) => {
-                json_lines(&t.client_assertion.header) + json_lines(&t.client_assertion.claims) + 2
-            }
-            (Pane::Lint, _) => self.findings.len() * 4,
-            (Pane::Response, _) => match &self.request {
-                RequestState::Done(d) => {
-                    16 + d.exchange.headers.len() + d.exchange.body.pretty().lines().count()
-                }
-                _ => 4,
-            },
-            _ => 0,
-        };
-        u16::try_from(lines).unwrap_or(u16::MAX)
-    }
-
-    fn move_cursor(&mut self, step: i32) {
-        let mut at = self.cursor as i32;
-        loop {
-            at += step;
-            if at < 0 || at >= self.rows.len() as i32 {
-                return;
-            }
-            if selectable(&self.seed, self.rows[at as usize]) {
-                self.cursor = at as usize;
-                return;
-            }
+            Message::Resource { id, report } => self.on_resource_report(id, *report),
         }
     }
 
@@ -584,6 +511,9 @@ impl App {
         }
         if self.history.is_some() && !ctrl(&key, 'c') {
             return self.on_history_key(key);
+        }
+        if self.resource.is_some() && !ctrl(&key, 'c') {
+            return self.on_resource_key(key);
         }
         // A notice lasts until the next key; then the key hints come back.
         self.notice = None;
@@ -632,7 +562,11 @@ impl App {
                 return vec![Effect::EditProfile];
             }
             Action::OpenAuthorize => return self.open_authorize(),
+            Action::PasteCallback if !self.awaits_callback() && self.tokens().is_some() => {
+                return self.open_consent();
+            }
             Action::PasteCallback => self.ask_callback_paste(),
+            Action::Resource => return self.open_resource(),
             Action::Refresh => return self.refresh(),
             Action::RevealTokens => self.toggle_reveal(),
             Action::Mouse => {

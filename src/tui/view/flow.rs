@@ -17,7 +17,7 @@ use crate::core::flow::store::redacted;
 use crate::core::printable::{printable, printable_line};
 use crate::tui::app::{App, CallbackWait, FlowState, Pane, STEPS, Stage, TokenView};
 
-const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+pub(super) const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
 /// The step line: each step done (✓), at hand (▸), failed (✗) or still to come.
 pub(super) fn bar(app: &App, theme: Theme) -> Option<Line<'static>> {

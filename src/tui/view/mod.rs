@@ -19,6 +19,7 @@ mod jwt;
 mod lint;
 mod overlay;
 mod probe;
+mod resource;
 mod response;
 mod wrap;
 
@@ -119,6 +120,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) -> HitAreas {
     ])
     .areas(area);
     header_footer::draw_header(frame, app, theme, header);
+    if let Some(view) = &app.resource {
+        resource::draw(frame, app, view, theme, body, footer);
+        overlay::draw_overlay(frame, app, theme, area);
+        return hits;
+    }
     if let Some(view) = &app.history {
         history::draw(frame, app, view, theme, body, footer);
         overlay::draw_overlay(frame, app, theme, area);

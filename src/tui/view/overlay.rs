@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::Theme;
 use crate::tui::app::{App, Overlay};
-use crate::tui::keymap::KEYMAP;
+use crate::tui::keymap::{KEYMAP, RESOURCE_KEYMAP};
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
@@ -46,16 +46,18 @@ pub(super) fn draw_overlay(frame: &mut Frame, app: &App, theme: Theme, area: Rec
                 " Keys ",
                 KEYMAP
                     .iter()
-                    .map(|e| {
+                    .map(|e| (e.keys, e.does))
+                    .chain(RESOURCE_KEYMAP.iter().map(|e| (e.keys, e.does)))
+                    .map(|(keys, does)| {
                         Line::from(vec![
-                            Span::styled(pad(e.keys, column), theme.fg(Color::Cyan)),
-                            Span::raw(e.does),
+                            Span::styled(pad(keys, column), theme.fg(Color::Cyan)),
+                            Span::raw(does),
                         ])
                     })
                     .collect(),
                 u16::try_from(column + widest(KEYMAP.iter().map(|e| e.does)) + 2)
                     .unwrap_or(u16::MAX),
-                KEYMAP.len() as u16 + 2,
+                (KEYMAP.len() + RESOURCE_KEYMAP.len()) as u16 + 2,
             )
         }
         Overlay::Compare { scroll } => {
