@@ -33,9 +33,8 @@ use super::transport::{
     NetworkErrorKind, Outcome,
 };
 
-#[path = "session_dpop.rs"]
-mod dpop_calls;
-pub use dpop_calls::DpopUse;
+mod dpop;
+pub use dpop::DpopUse;
 mod calls;
 pub use calls::CallInput;
 
@@ -586,7 +585,6 @@ impl Session {
     }
 }
 
-#[path = "session_record.rs"]
 mod record;
 
 #[cfg(test)]
