@@ -6,10 +6,33 @@ use jiff::Timestamp;
 use super::Session;
 use crate::core::flow::callback::{Callback, CheckError};
 use crate::core::flow::token::{TokenExchange, TokenRequest};
-use crate::core::history::{Exchange, Recorder};
+use crate::core::history::{Exchange, Recorder, ResourceCall, Step};
 use crate::core::lint;
 use crate::core::request::ParTicket;
+use crate::core::resource::{Answer, Opened, Planned};
 use crate::core::transport::{Delivery, NetworkError};
+
+/// Where a resource or consent call goes in the history: the calls made under one consent
+/// (and the client_credentials tokens they took) are one flow.
+pub(super) struct RecordAs {
+    step: Step,
+    flow_key: String,
+}
+
+impl RecordAs {
+    pub(super) fn new(step: Step, consent_id: &str) -> RecordAs {
+        let flow_key = if consent_id.is_empty() {
+            format!("calls-{}", uuid::Uuid::new_v4())
+        } else {
+            format!("consent-{consent_id}")
+        };
+        RecordAs { step, flow_key }
+    }
+
+    pub(super) fn flow_key(&self) -> &str {
+        &self.flow_key
+    }
+}
 
 impl Session {
     /// Records one exchange in the history. Never fails: a problem becomes a warning for
@@ -93,13 +116,39 @@ impl Session {
             return;
         }
         let endpoints = &self.seed.endpoints;
+        // The configured endpoint when no answer came; discovery's may not have been read.
+        let url = match answer {
+            Ok(exchange) => exchange.endpoint.as_str(),
+            Err(_) => endpoints.token.as_deref().unwrap_or(&endpoints.issuer),
+        };
         self.record(&Exchange::of_token(
             &self.seed.profile_name,
             flow_key,
-            endpoints.token.as_deref().unwrap_or(&endpoints.issuer),
+            url,
             request,
             answer,
             Timestamp::now(),
         ));
+    }
+
+    /// A resource or consent call.
+    pub(super) fn record_call(
+        &self,
+        record_as: &RecordAs,
+        planned: &Planned,
+        bearer: &str,
+        answer: Result<(&Answer, &Opened), &NetworkError>,
+    ) {
+        if !self.history.is_on() {
+            return;
+        }
+        let call = ResourceCall {
+            profile: &self.seed.profile_name,
+            step: record_as.step,
+            flow_key: &record_as.flow_key,
+            planned,
+            bearer,
+        };
+        self.record(&Exchange::of_resource(call, answer, Timestamp::now()));
     }
 }
