@@ -484,3 +484,51 @@ fn calls_and_consent_are_recorded_and_no_signature_or_token_is_kept() {
     }
     assert!(seen_history);
 }
+
+#[test]
+fn a_probe_run_is_one_flow_with_an_entry_per_request() {
+    let env = TestEnv::new();
+    let out = env.run(&[
+        "probe",
+        "--profile",
+        "local",
+        "--yes",
+        "--delay",
+        "0",
+        "--only",
+        "header.no-interaction-id,authorize.request-uri-reused",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let flows = env.json(&["history", "--json"]);
+    let flows = flows.as_array().unwrap();
+    assert_eq!(flows.len(), 1, "one run, one flow: {flows:?}");
+    let steps = flows[0]["steps"].as_array().unwrap();
+    // The opening control, one PAR, the authorize URL used twice, the closing control.
+    assert_eq!(steps.len(), 5, "{steps:?}");
+    assert!(steps.iter().all(|s| s["step"] == "probe"), "{steps:?}");
+    let methods: Vec<&str> = steps
+        .iter()
+        .map(|s| s["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["POST", "POST", "GET", "GET", "POST"]);
+
+    let without_id = steps[1]["id"].as_i64().unwrap().to_string();
+    let shown = env.json(&["history", "show", &without_id, "--json"]);
+    let exchange = &shown["exchange"];
+    assert!(
+        exchange["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("case header.no-interaction-id"),
+        "{exchange}"
+    );
+    assert_eq!(exchange["interaction_id"], Value::Null);
+    let form = exchange["request_body"].to_string();
+    assert!(form.contains("{{client_assertion}}") && form.contains("{{request_object}}"));
+    for (path, bytes) in common::files(env.data.path()) {
+        if path.parent().is_some_and(|p| p.ends_with("demo-keys")) {
+            continue;
+        }
+        assert_eq!(signed_jws_in(&bytes), None, "a signed JWS is in {path:?}");
+    }
+}

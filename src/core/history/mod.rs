@@ -5,6 +5,7 @@
 //! a Markdown report for a ticket with the bank, and a curl command per entry.
 
 mod capture;
+mod capture_probe;
 mod capture_resource;
 pub mod curl;
 pub mod har;
@@ -19,6 +20,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use capture_probe::{ProbeAnswer, ProbeRequest};
 pub use capture_resource::ResourceCall;
 pub use recorder::Recorder;
 pub use redact::placeholder;
