@@ -532,3 +532,40 @@ fn a_probe_run_is_one_flow_with_an_entry_per_request() {
         assert_eq!(signed_jws_in(&bytes), None, "a signed JWS is in {path:?}");
     }
 }
+
+#[test]
+fn dpop_proofs_are_recorded_by_name_only() {
+    let env = TestEnv::new();
+    let local = std::fs::read_to_string(common::repo_path("profiles/local.toml")).unwrap();
+    let profile = env.write("dpop.toml", &format!("{local}\n[dpop]\nenabled = true\n"));
+    let profile = profile.to_str().unwrap();
+    let doc = env.json(&["flow", "--profile", profile, "--json", "--show-tokens"]);
+    let access = doc["access_token"]["token"].as_str().unwrap().to_owned();
+
+    let flows = env.json(&["history", "--json"]);
+    let steps = flows[0]["steps"].as_array().unwrap();
+    for step in steps.iter().filter(|s| s["step"] != "callback") {
+        let id = step["id"].as_i64().unwrap().to_string();
+        let shown = env.json(&["history", "show", &id, "--json"]);
+        let headers = shown["exchange"]["request_headers"].to_string();
+        assert!(
+            headers.contains(r#"["dpop","{{dpop_proof}}"]"#),
+            "{} {headers}",
+            step["step"]
+        );
+    }
+    for (path, bytes) in common::files(env.data.path()) {
+        let store = ["tokens", "demo-keys", "dpop-keys", "sandbox"];
+        if path
+            .parent()
+            .is_some_and(|p| store.iter().any(|s| p.ends_with(s)))
+        {
+            continue;
+        }
+        assert!(
+            !contains(&bytes, &access),
+            "the access token is in {path:?}"
+        );
+        assert_eq!(signed_jws_in(&bytes), None, "a signed JWS is in {path:?}");
+    }
+}

@@ -258,6 +258,17 @@ impl Exchange {
     }
 }
 
+impl Exchange {
+    /// The same exchange with the DPoP header it was sent with, by name: a proof is a
+    /// credential for its request and never kept.
+    pub fn with_dpop_proof(mut self) -> Exchange {
+        self.0
+            .request_headers
+            .push(("dpop".to_owned(), super::placeholder("dpop_proof")));
+        self
+    }
+}
+
 fn secret_label(form_name: &str) -> &'static str {
     match form_name {
         "code" => "code",

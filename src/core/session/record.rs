@@ -79,13 +79,14 @@ impl Session {
         // The findings as they stood when it was sent: lint is cheap next to a round trip.
         let findings =
             lint::lint_ticket(ticket, &self.seed, &self.key, &self.packs, ticket.built_at);
-        self.record(&Exchange::of_par(
+        let exchange = Exchange::of_par(
             &self.seed.profile_name,
             url,
             ticket,
             delivery.map(|d| &d.exchange),
             &findings,
-        ));
+        );
+        self.record(&self.with_dpop_header(exchange));
     }
 
     pub(super) fn record_callback(
@@ -121,14 +122,23 @@ impl Session {
             Ok(exchange) => exchange.endpoint.as_str(),
             Err(_) => endpoints.token.as_deref().unwrap_or(&endpoints.issuer),
         };
-        self.record(&Exchange::of_token(
+        let exchange = Exchange::of_token(
             &self.seed.profile_name,
             flow_key,
             url,
             request,
             answer,
             Timestamp::now(),
-        ));
+        );
+        self.record(&self.with_dpop_header(exchange));
+    }
+
+    /// A request that carried a proof says so (the proof itself is never kept).
+    fn with_dpop_header(&self, exchange: Exchange) -> Exchange {
+        match self.dpop() {
+            Some(_) => exchange.with_dpop_proof(),
+            None => exchange,
+        }
     }
 
     /// A resource or consent call.
