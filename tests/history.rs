@@ -569,3 +569,39 @@ fn dpop_proofs_are_recorded_by_name_only() {
         assert_eq!(signed_jws_in(&bytes), None, "a signed JWS is in {path:?}");
     }
 }
+
+#[test]
+fn the_token_step_records_the_endpoint_discovery_named() {
+    let env = TestEnv::new();
+    let (trusted, local) = env.trusted_local();
+    let server = env.start_sandbox(
+        "sandbox",
+        &["--port", "0", "--trust", trusted.to_str().unwrap()],
+    );
+    let issuer = &server.issuer;
+    let discovered = env.write(
+        "discovered.toml",
+        &local.replace("target = \"embedded\"", &format!("issuer = \"{issuer}\"")),
+    );
+    let profile = discovered.to_str().unwrap();
+    let submitted = env.json(&["submit", "--profile", profile, "--json"]);
+    let authorize = format!(
+        "{}&auto=approve",
+        submitted["authorize_url"].as_str().unwrap()
+    );
+    let callback = stdout_of_success(
+        Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{redirect_url}", &authorize]),
+        "curl",
+    );
+    let out = env.run(&["token", "--profile", profile, "--callback", &callback]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let flows = env.json(&["history", "--json"]);
+    let token = flows[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "token")
+        .unwrap()
+        .clone();
+    assert_eq!(token["url"], format!("{issuer}/token"), "{token}");
+}
