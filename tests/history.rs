@@ -370,3 +370,238 @@ fn a_kill_during_a_write_loop_leaves_a_readable_history() {
     assert!(count > 0);
     assert_eq!(history.all_entries().unwrap().len() as i64, count);
 }
+
+/// Every compact JWS in `bytes` (`eyJ` in three filled parts) whose signature is not a
+/// placeholder: an envelope, x-signature, proof or token kept whole.
+fn signed_jws_in(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let is_part = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.split(|c: char| !(is_part(c) || c == '.'))
+        .filter(|run| run.starts_with("eyJ"))
+        .find(|run| {
+            let parts: Vec<&str> = run.split('.').collect();
+            parts.len() == 3 && parts.iter().all(|p| !p.is_empty())
+        })
+        .map(str::to_owned)
+}
+
+#[test]
+fn calls_and_consent_are_recorded_and_no_signature_or_token_is_kept() {
+    let env = TestEnv::new();
+    let doc = env.json(&["flow", "--profile", "local", "--json", "--show-tokens"]);
+    let access = doc["access_token"]["token"].as_str().unwrap().to_owned();
+    let refresh = doc["refresh_token"].as_str().unwrap().to_owned();
+    let id_token = doc["id_token"]["token"].as_str().unwrap().to_owned();
+    let call = env.json(&["call", "--profile", "local", "balances", "--json"]);
+    let x_signature = call["request"]["x-signature"]["compact"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let x_signature_sig = x_signature.rsplit('.').next().unwrap().to_owned();
+    let revoke = env.run(&["consent", "revoke", "--profile", "local", "--json"]);
+    assert!(revoke.status.success(), "{}", common::stderr(&revoke));
+
+    let flows = env.json(&["history", "--json"]);
+    let mut steps: Vec<String> = flows
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["steps"].as_array().unwrap().clone())
+        .map(|s| format!("{} {}", s["step"].as_str().unwrap(), s["status"]))
+        .collect();
+    steps.sort();
+    for step in [
+        "par 201",
+        "callback null",
+        "token 200",
+        "resource 200",
+        "consent 200",
+    ] {
+        assert!(steps.iter().any(|s| s == step), "{step} not in {steps:?}");
+    }
+    let resource = flows
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["steps"].as_array().unwrap().clone())
+        .find(|s| s["step"] == "resource")
+        .unwrap();
+    let id = resource["id"].as_i64().unwrap().to_string();
+    let shown = env.json(&["history", "show", &id, "--json"]);
+    let exchange = &shown["exchange"];
+    let headers = exchange["request_headers"].to_string();
+    assert!(headers.contains("Bearer {{access_token}}"), "{headers}");
+    let signed = x_signature.rsplit_once('.').unwrap().0;
+    assert!(
+        headers.contains(&format!("{signed}.{{{{signature}}}}")),
+        "the x-signature keeps what it signed: {headers}"
+    );
+    let decoded = exchange["decoded"].to_string();
+    assert!(
+        decoded.contains("\"qpm\"") || decoded.contains("\"htu\"") || decoded.contains("\"iat\""),
+        "{decoded}"
+    );
+    assert!(
+        decoded.contains("payload"),
+        "the decrypted payload is kept: {decoded}"
+    );
+    assert!(exchange["interaction_id"].is_string());
+
+    let har = env.path("calls.har");
+    let out = env.run(&["history", "export", "--har", har.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let said = stdout_of_success(
+        Command::new(common::python())
+            .arg(common::repo_path("tests/history/validate_har.py"))
+            .arg(common::repo_path("tests/schemas/har-1.2.schema.json"))
+            .arg(&har),
+        "python3 with jsonschema is needed (tests/run makes .venv)",
+    );
+    assert!(said.starts_with("ok "), "{said}");
+
+    let mut seen_history = false;
+    for (path, bytes) in common::files(env.data.path()) {
+        // The token store, the key stores and the sandbox's own state (hashed tokens) keep
+        // what they must.
+        let store = ["tokens", "demo-keys", "dpop-keys", "sandbox"];
+        if path
+            .parent()
+            .is_some_and(|p| store.iter().any(|s| p.ends_with(s)))
+        {
+            continue;
+        }
+        seen_history |= path.file_name().is_some_and(|n| n == "history.db");
+        for (what, secret) in [
+            ("access token", &access),
+            ("refresh token", &refresh),
+            ("ID token", &id_token),
+            ("x-signature", &x_signature),
+            ("x-signature's signature", &x_signature_sig),
+        ] {
+            assert!(!contains(&bytes, secret), "the {what} is in {path:?}");
+        }
+        assert_eq!(signed_jws_in(&bytes), None, "a signed JWS is in {path:?}");
+    }
+    assert!(seen_history);
+}
+
+#[test]
+fn a_probe_run_is_one_flow_with_an_entry_per_request() {
+    let env = TestEnv::new();
+    let out = env.run(&[
+        "probe",
+        "--profile",
+        "local",
+        "--yes",
+        "--delay",
+        "0",
+        "--only",
+        "header.no-interaction-id,authorize.request-uri-reused",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let flows = env.json(&["history", "--json"]);
+    let flows = flows.as_array().unwrap();
+    assert_eq!(flows.len(), 1, "one run, one flow: {flows:?}");
+    let steps = flows[0]["steps"].as_array().unwrap();
+    // The opening control, one PAR, the authorize URL used twice, the closing control.
+    assert_eq!(steps.len(), 5, "{steps:?}");
+    assert!(steps.iter().all(|s| s["step"] == "probe"), "{steps:?}");
+    let methods: Vec<&str> = steps
+        .iter()
+        .map(|s| s["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["POST", "POST", "GET", "GET", "POST"]);
+
+    let without_id = steps[1]["id"].as_i64().unwrap().to_string();
+    let shown = env.json(&["history", "show", &without_id, "--json"]);
+    let exchange = &shown["exchange"];
+    assert!(
+        exchange["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("case header.no-interaction-id"),
+        "{exchange}"
+    );
+    assert_eq!(exchange["interaction_id"], Value::Null);
+    let form = exchange["request_body"].to_string();
+    assert!(form.contains("{{client_assertion}}") && form.contains("{{request_object}}"));
+    for (path, bytes) in common::files(env.data.path()) {
+        if path.parent().is_some_and(|p| p.ends_with("demo-keys")) {
+            continue;
+        }
+        assert_eq!(signed_jws_in(&bytes), None, "a signed JWS is in {path:?}");
+    }
+}
+
+#[test]
+fn dpop_proofs_are_recorded_by_name_only() {
+    let env = TestEnv::new();
+    let local = std::fs::read_to_string(common::repo_path("profiles/local.toml")).unwrap();
+    let profile = env.write("dpop.toml", &format!("{local}\n[dpop]\nenabled = true\n"));
+    let profile = profile.to_str().unwrap();
+    let doc = env.json(&["flow", "--profile", profile, "--json", "--show-tokens"]);
+    let access = doc["access_token"]["token"].as_str().unwrap().to_owned();
+
+    let flows = env.json(&["history", "--json"]);
+    let steps = flows[0]["steps"].as_array().unwrap();
+    for step in steps.iter().filter(|s| s["step"] != "callback") {
+        let id = step["id"].as_i64().unwrap().to_string();
+        let shown = env.json(&["history", "show", &id, "--json"]);
+        let headers = shown["exchange"]["request_headers"].to_string();
+        assert!(
+            headers.contains(r#"["dpop","{{dpop_proof}}"]"#),
+            "{} {headers}",
+            step["step"]
+        );
+    }
+    for (path, bytes) in common::files(env.data.path()) {
+        let store = ["tokens", "demo-keys", "dpop-keys", "sandbox"];
+        if path
+            .parent()
+            .is_some_and(|p| store.iter().any(|s| p.ends_with(s)))
+        {
+            continue;
+        }
+        assert!(
+            !contains(&bytes, &access),
+            "the access token is in {path:?}"
+        );
+        assert_eq!(signed_jws_in(&bytes), None, "a signed JWS is in {path:?}");
+    }
+}
+
+#[test]
+fn the_token_step_records_the_endpoint_discovery_named() {
+    let env = TestEnv::new();
+    let (trusted, local) = env.trusted_local();
+    let server = env.start_sandbox(
+        "sandbox",
+        &["--port", "0", "--trust", trusted.to_str().unwrap()],
+    );
+    let issuer = &server.issuer;
+    let discovered = env.write(
+        "discovered.toml",
+        &local.replace("target = \"embedded\"", &format!("issuer = \"{issuer}\"")),
+    );
+    let profile = discovered.to_str().unwrap();
+    let submitted = env.json(&["submit", "--profile", profile, "--json"]);
+    let authorize = format!(
+        "{}&auto=approve",
+        submitted["authorize_url"].as_str().unwrap()
+    );
+    let callback = stdout_of_success(
+        Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{redirect_url}", &authorize]),
+        "curl",
+    );
+    let out = env.run(&["token", "--profile", profile, "--callback", &callback]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let flows = env.json(&["history", "--json"]);
+    let token = flows[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "token")
+        .unwrap()
+        .clone();
+    assert_eq!(token["url"], format!("{issuer}/token"), "{token}");
+}

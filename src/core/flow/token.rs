@@ -458,6 +458,8 @@ pub enum TokenOutcome {
 /// exchange can be logged or shown as it is.
 #[derive(Debug, Clone)]
 pub struct TokenExchange {
+    /// The URL the request went to (discovery's, when the profile names none).
+    pub endpoint: String,
     pub status: u16,
     pub outcome: TokenOutcome,
     pub refusal_body: Option<Body>,
@@ -523,11 +525,15 @@ pub async fn send(
         &request.form,
     )
     .await?;
-    Ok(read_token_answer(answer, request))
+    Ok(read_token_answer(answer, request, token_endpoint))
 }
 
 /// A token endpoint's answer to `request` read into an exchange.
-pub fn read_token_answer(answer: FormAnswer, request: &TokenRequest) -> TokenExchange {
+pub fn read_token_answer(
+    answer: FormAnswer,
+    request: &TokenRequest,
+    endpoint: &str,
+) -> TokenExchange {
     let outcome = token_outcome(
         answer.status,
         answer.header("location"),
@@ -535,6 +541,7 @@ pub fn read_token_answer(answer: FormAnswer, request: &TokenRequest) -> TokenExc
         answer.received_at,
     );
     TokenExchange {
+        endpoint: endpoint.to_owned(),
         status: answer.status,
         outcome,
         echoed_interaction_id: answer.header(INTERACTION_HEADER).map(str::to_owned),

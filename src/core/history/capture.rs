@@ -18,19 +18,19 @@ const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// What the PAR and token endpoints are sent: a form POST asking for JSON, with the
 /// interaction id; no answer yet.
-struct FormPost<'a> {
-    at: Timestamp,
-    profile: &'a str,
-    step: Step,
-    flow_key: String,
-    url: &'a str,
-    interaction_id: &'a str,
-    form: &'a [(String, String)],
-    decoded: Vec<DecodedPart>,
+pub(super) struct FormPost<'a> {
+    pub(super) at: Timestamp,
+    pub(super) profile: &'a str,
+    pub(super) step: Step,
+    pub(super) flow_key: String,
+    pub(super) url: &'a str,
+    pub(super) interaction_id: &'a str,
+    pub(super) form: &'a [(String, String)],
+    pub(super) decoded: Vec<DecodedPart>,
 }
 
 impl FormPost<'_> {
-    fn fields(self) -> ExchangeFields {
+    pub(super) fn fields(self) -> ExchangeFields {
         ExchangeFields {
             at: self.at,
             profile: self.profile.to_owned(),
@@ -59,7 +59,7 @@ impl FormPost<'_> {
     }
 }
 
-fn decoded(name: &str, jwt: &DecodedJwt) -> DecodedPart {
+pub(super) fn decoded(name: &str, jwt: &DecodedJwt) -> DecodedPart {
     DecodedPart {
         name: name.to_owned(),
         header: jwt.header.clone(),
@@ -67,7 +67,7 @@ fn decoded(name: &str, jwt: &DecodedJwt) -> DecodedPart {
     }
 }
 
-fn recorded_body(body: &Body) -> RecordedBody {
+pub(super) fn recorded_body(body: &Body) -> RecordedBody {
     match body {
         Body::Json(v) => RecordedBody::Json(v.clone()),
         Body::Text(t) => RecordedBody::Text(t.clone()),
@@ -255,6 +255,17 @@ impl Exchange {
             Err(network) => fields.note = Some(format!("no answer: {}", network.message)),
         }
         Exchange::redact(RawExchange { fields, secrets })
+    }
+}
+
+impl Exchange {
+    /// The same exchange with the DPoP header it was sent with, by name: a proof is a
+    /// credential for its request and never kept.
+    pub fn with_dpop_proof(mut self) -> Exchange {
+        self.0
+            .request_headers
+            .push(("dpop".to_owned(), super::placeholder("dpop_proof")));
+        self
     }
 }
 

@@ -5,6 +5,8 @@
 //! a Markdown report for a ticket with the bank, and a curl command per entry.
 
 mod capture;
+mod capture_probe;
+mod capture_resource;
 pub mod curl;
 pub mod har;
 mod recorder;
@@ -18,6 +20,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use capture_probe::{ProbeAnswer, ProbeRequest};
+pub use capture_resource::ResourceCall;
 pub use recorder::Recorder;
 pub use redact::placeholder;
 pub use store::{Entry, FlowSummary, History, HistoryError, Limits, StepSummary};

@@ -79,8 +79,10 @@ fn redact_headers(
                 "dpop" => placeholder("dpop_proof"),
                 "cookie" | "set-cookie" => placeholder("cookie"),
                 // A detached JWS (header..signature): the header says how it was signed.
-                "x-jws-signature" | "x-signature" => match value.split_once('.') {
-                    Some((header, _)) => format!("{header}..{}", placeholder("signature")),
+                // Compact (header.payload.signature) or detached (header..signature): what
+                // was signed stays readable, the signature goes.
+                "x-jws-signature" | "x-signature" => match value.rsplit_once('.') {
+                    Some((signed, _)) => format!("{signed}.{}", placeholder("signature")),
                     None => placeholder("signature"),
                 },
                 _ => scrub_text(&value, secrets),

@@ -258,6 +258,7 @@ pub async fn run(
         delay,
         sent: 0,
         cap: plan.requests(),
+        run_key: format!("probe-{}", uuid::Uuid::new_v4()),
     };
     let mut rows: Vec<Row> = Vec::new();
     let mut push = |row: Row, rows: &mut Vec<Row>| {

@@ -6,10 +6,11 @@ use std::time::Instant;
 use jiff::Timestamp;
 
 use super::verdict::{Got, Stop};
+use crate::core::history::{Exchange, ProbeAnswer, ProbeRequest};
 use crate::core::request::ParTicket;
 use crate::core::session::Session;
 use crate::core::transport::{
-    self, INTERACTION_HEADER, NetworkError, Outcome, read_answer, read_capped,
+    self, Body, INTERACTION_HEADER, NetworkError, Outcome, read_answer, read_capped,
 };
 
 /// One answer as the rows need it.
@@ -29,6 +30,17 @@ pub(super) struct Target<'a> {
     pub(super) delay: std::time::Duration,
     pub(super) sent: usize,
     pub(super) cap: usize,
+    /// Links the run's requests in the history.
+    pub(super) run_key: String,
+}
+
+/// What a request was, for the history.
+struct Described<'a> {
+    case: &'a str,
+    method: &'a str,
+    url: &'a str,
+    ticket: Option<&'a ParTicket>,
+    interaction_id: Option<&'a str>,
 }
 
 impl Target<'_> {
@@ -64,7 +76,14 @@ impl Target<'_> {
         if let Some(id) = &interaction_id {
             post = post.header(INTERACTION_HEADER, id);
         }
-        let answer = self.read(post, case, started).await;
+        let described = Described {
+            case,
+            method: "POST",
+            url: &self.par_endpoint,
+            ticket: Some(ticket),
+            interaction_id: interaction_id.as_deref(),
+        };
+        let answer = self.read(post, &described, started).await;
         Answer {
             got: Got {
                 interaction_id,
@@ -88,25 +107,41 @@ impl Target<'_> {
             .client
             .get(url)
             .header(INTERACTION_HEADER, interaction_id);
-        let mut answer = self.read(get, case, started).await;
+        let described = Described {
+            case,
+            method: "GET",
+            url,
+            ticket: None,
+            interaction_id: Some(interaction_id),
+        };
+        let mut answer = self.read(get, &described, started).await;
         answer.got.interaction_id = Some(interaction_id.to_owned());
         answer
     }
 
-    async fn read(&self, request: reqwest::RequestBuilder, case: &str, started: Instant) -> Answer {
+    async fn read(
+        &self,
+        request: reqwest::RequestBuilder,
+        described: &Described<'_>,
+        started: Instant,
+    ) -> Answer {
+        let case = described.case;
         let url = self.par_endpoint.clone();
-        let network = |e: NetworkError| Answer {
-            got: Got {
-                note: Some(e.to_string()),
-                elapsed_ms: started.elapsed().as_millis() as u64,
-                ..Got::default()
-            },
-            stop: Some(Stop::Network {
-                case: case.to_owned(),
-                message: e.to_string(),
-            }),
-            request_uri: None,
-            body: String::new(),
+        let network = |e: NetworkError| {
+            self.record(described, Err(&e.to_string()), "");
+            Answer {
+                got: Got {
+                    note: Some(e.to_string()),
+                    elapsed_ms: started.elapsed().as_millis() as u64,
+                    ..Got::default()
+                },
+                stop: Some(Stop::Network {
+                    case: case.to_owned(),
+                    message: e.to_string(),
+                }),
+                request_uri: None,
+                body: String::new(),
+            }
         };
         let response = match request.send().await {
             Ok(r) => r,
@@ -120,7 +155,48 @@ impl Target<'_> {
         };
         let mut answer = answer_of(status, &headers, &bytes, case);
         answer.got.elapsed_ms = started.elapsed().as_millis() as u64;
+        if self.session.records_history() {
+            let meaning = match (&answer.got.error, answer.got.accepted) {
+                (Some(error), _) => format!("refused: {error}"),
+                (None, true) => "accepted".to_owned(),
+                (None, false) => answer.got.note.clone().unwrap_or_default(),
+            };
+            let body = Body::parse(&bytes);
+            let answered = ProbeAnswer {
+                status,
+                headers: &headers,
+                body: &body,
+                elapsed: started.elapsed(),
+            };
+            self.record(described, Ok(answered), &meaning);
+        }
         answer
+    }
+
+    fn record(
+        &self,
+        described: &Described<'_>,
+        answer: Result<ProbeAnswer<'_>, &str>,
+        meaning: &str,
+    ) {
+        if !self.session.records_history() {
+            return;
+        }
+        let request = ProbeRequest {
+            profile: &self.session.seed().profile_name,
+            run_key: &self.run_key,
+            case: described.case,
+            method: described.method,
+            url: described.url,
+            ticket: described.ticket,
+            interaction_id: described.interaction_id,
+        };
+        self.session.record(&Exchange::of_probe(
+            request,
+            answer,
+            meaning,
+            Timestamp::now(),
+        ));
     }
 }
 

@@ -10,11 +10,13 @@ use rand::RngCore;
 use serde_json::Value;
 
 use super::Session;
+use super::record::RecordAs;
 use crate::core::consent::resource_api::{Endpoint, ResourceApi, TokenKind};
 use crate::core::error::{ConfigError, Origin};
 use crate::core::flow::id_token;
 use crate::core::flow::store::StoredTokens;
 use crate::core::flow::token::{Grant, TokenOutcome};
+use crate::core::history::Step;
 use crate::core::jws;
 use crate::core::paths;
 use crate::core::profile::EnvelopeKeys;
@@ -227,8 +229,17 @@ impl Session {
             notes.extend(scheme.sub_disputed.iter().cloned());
             notes.extend(scheme.url_disputed.iter().cloned());
         }
-        self.exchange(api, &target, planned, &tokens.access_token, notes, options)
-            .await
+        let record_as = RecordAs::new(Step::Resource, &consent_id);
+        self.exchange(
+            api,
+            &target,
+            planned,
+            &tokens.access_token,
+            notes,
+            options,
+            &record_as,
+        )
+        .await
     }
 
     /// x-fapi-auth-date from the ID token's auth_time, when the pack sends it.
@@ -252,6 +263,7 @@ impl Session {
             .collect()
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn exchange(
         &self,
         api: &ResourceApi,
@@ -260,9 +272,16 @@ impl Session {
         bearer: &str,
         mut notes: Vec<String>,
         options: &ClientOptions,
+        record_as: &RecordAs,
     ) -> Result<ResourceExchange, CallError> {
         let client = self.resource_client(&planned.url, options)?;
-        let answer = resource::send(&client, &planned, bearer).await?;
+        let answer = match resource::send(&client, &planned, bearer).await {
+            Ok(answer) => answer,
+            Err(network) => {
+                self.record_call(record_as, &planned, bearer, Err(&network));
+                return Err(network.into());
+            }
+        };
         let success = (200..300).contains(&answer.status);
         let opened = if success {
             let opened = self.open_answer(api, &answer.body, options).await?;
@@ -293,6 +312,7 @@ impl Session {
             }
         };
         notes.extend(opened.notes.iter().cloned());
+        self.record_call(record_as, &planned, bearer, Ok((&answer, &opened)));
         let mut sent_headers = vec![("authorization".to_owned(), "Bearer <redacted>".to_owned())];
         sent_headers.extend(planned.headers.iter().cloned());
         Ok(ResourceExchange {
@@ -440,8 +460,12 @@ impl Session {
             .ok_or_else(|| CallError::NoConsentId {
                 profile: self.seed.profile_name.clone(),
             })?;
+        let record_as = RecordAs::new(Step::Consent, &consent_id);
         let bearer = match endpoint.token {
-            TokenKind::ClientCredentials => self.client_token(rng, options).await?,
+            TokenKind::ClientCredentials => {
+                self.client_token(record_as.flow_key(), rng, options)
+                    .await?
+            }
             TokenKind::AccessToken => self.live_tokens(options, rng).await?.0.access_token,
         };
         let vars = self.vars(kept.as_ref(), &consent_id);
@@ -471,22 +495,24 @@ impl Session {
             ..unsigned
         };
         let notes = endpoint.status.iter().cloned().collect();
-        self.exchange(&plain, &target, planned, &bearer, notes, options)
-            .await
+        self.exchange(
+            &plain, &target, planned, &bearer, notes, options, &record_as,
+        )
+        .await
     }
 
     /// A client_credentials token (RFC 6749 4.4) with the accounts scope.
     async fn client_token(
         &self,
+        flow_key: &str,
         rng: &mut dyn RngCore,
         options: &ClientOptions,
     ) -> Result<String, CallError> {
         let grant = Grant::ClientCredentials {
             scope: "accounts".into(),
         };
-        let flow_key = format!("client-credentials-{}", uuid::Uuid::new_v4());
         let tokens = self
-            .trade(&grant, None, &flow_key, options, rng)
+            .trade(&grant, None, flow_key, options, rng)
             .await
             .map_err(|e| CallError::Token(e.to_string()))?;
         match tokens.exchange.outcome {

@@ -6,6 +6,7 @@ mod cache;
 mod client;
 mod discovery;
 mod exchange;
+mod form;
 
 pub use cache::ClientCache;
 pub use client::{
@@ -17,7 +18,7 @@ pub use discovery::{
     fetch_document, read_discovery, read_document,
 };
 pub use exchange::{
-    Body, Delivery, FormAnswer, INTERACTION_HEADER, Outcome, ParExchange, authorize_url, deliver,
-    header_pairs, kind_of, post_form, read_answer, send,
+    Delivery, Outcome, ParExchange, authorize_url, deliver, kind_of, read_answer, send,
 };
-pub use exchange::{par_endpoints, post_form_with, read_par_answer};
+pub use exchange::{par_endpoints, read_par_answer};
+pub use form::{Body, FormAnswer, INTERACTION_HEADER, header_pairs, post_form, post_form_with};

@@ -307,7 +307,7 @@ impl Session {
                 options,
             )
             .await?;
-        let exchange = token::read_token_answer(answer, request);
+        let exchange = token::read_token_answer(answer, request, &token_endpoint);
         let binding = match &exchange.outcome {
             TokenOutcome::Issued(set) => Some(Binding::of(
                 set.token_type == TokenType::DPoP,

@@ -6,10 +6,33 @@ use jiff::Timestamp;
 use super::Session;
 use crate::core::flow::callback::{Callback, CheckError};
 use crate::core::flow::token::{TokenExchange, TokenRequest};
-use crate::core::history::{Exchange, Recorder};
+use crate::core::history::{Exchange, Recorder, ResourceCall, Step};
 use crate::core::lint;
 use crate::core::request::ParTicket;
+use crate::core::resource::{Answer, Opened, Planned};
 use crate::core::transport::{Delivery, NetworkError};
+
+/// Where a resource or consent call goes in the history: the calls made under one consent
+/// (and the client_credentials tokens they took) are one flow.
+pub(super) struct RecordAs {
+    step: Step,
+    flow_key: String,
+}
+
+impl RecordAs {
+    pub(super) fn new(step: Step, consent_id: &str) -> RecordAs {
+        let flow_key = if consent_id.is_empty() {
+            format!("calls-{}", uuid::Uuid::new_v4())
+        } else {
+            format!("consent-{consent_id}")
+        };
+        RecordAs { step, flow_key }
+    }
+
+    pub(super) fn flow_key(&self) -> &str {
+        &self.flow_key
+    }
+}
 
 impl Session {
     /// Records one exchange in the history. Never fails: a problem becomes a warning for
@@ -56,13 +79,14 @@ impl Session {
         // The findings as they stood when it was sent: lint is cheap next to a round trip.
         let findings =
             lint::lint_ticket(ticket, &self.seed, &self.key, &self.packs, ticket.built_at);
-        self.record(&Exchange::of_par(
+        let exchange = Exchange::of_par(
             &self.seed.profile_name,
             url,
             ticket,
             delivery.map(|d| &d.exchange),
             &findings,
-        ));
+        );
+        self.record(&self.with_dpop_header(exchange));
     }
 
     pub(super) fn record_callback(
@@ -93,13 +117,48 @@ impl Session {
             return;
         }
         let endpoints = &self.seed.endpoints;
-        self.record(&Exchange::of_token(
+        // The configured endpoint when no answer came; discovery's may not have been read.
+        let url = match answer {
+            Ok(exchange) => exchange.endpoint.as_str(),
+            Err(_) => endpoints.token.as_deref().unwrap_or(&endpoints.issuer),
+        };
+        let exchange = Exchange::of_token(
             &self.seed.profile_name,
             flow_key,
-            endpoints.token.as_deref().unwrap_or(&endpoints.issuer),
+            url,
             request,
             answer,
             Timestamp::now(),
-        ));
+        );
+        self.record(&self.with_dpop_header(exchange));
+    }
+
+    /// A request that carried a proof says so (the proof itself is never kept).
+    fn with_dpop_header(&self, exchange: Exchange) -> Exchange {
+        match self.dpop() {
+            Some(_) => exchange.with_dpop_proof(),
+            None => exchange,
+        }
+    }
+
+    /// A resource or consent call.
+    pub(super) fn record_call(
+        &self,
+        record_as: &RecordAs,
+        planned: &Planned,
+        bearer: &str,
+        answer: Result<(&Answer, &Opened), &NetworkError>,
+    ) {
+        if !self.history.is_on() {
+            return;
+        }
+        let call = ResourceCall {
+            profile: &self.seed.profile_name,
+            step: record_as.step,
+            flow_key: &record_as.flow_key,
+            planned,
+            bearer,
+        };
+        self.record(&Exchange::of_resource(call, answer, Timestamp::now()));
     }
 }
