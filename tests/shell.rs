@@ -45,3 +45,24 @@ fn the_man_page_is_roff_with_every_command() {
         assert!(page.contains(command), "the man page lacks {command}");
     }
 }
+
+#[test]
+fn manpage_dir_writes_a_page_for_every_command_with_its_options() {
+    let env = common::TestEnv::new();
+    let dir = env.path("man1");
+    let out = env.run(&["manpage", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    for page in [
+        "consent-explorer.1",
+        "consent-explorer-flow.1",
+        "consent-explorer-call.1",
+        "consent-explorer-history-export.1",
+    ] {
+        assert!(dir.join(page).is_file(), "{page} missing");
+    }
+    let flow = std::fs::read_to_string(dir.join("consent-explorer-flow.1")).unwrap();
+    assert!(
+        flow.contains("no\\-browser"),
+        "the flow page lists its options: {flow}"
+    );
+}

@@ -90,8 +90,12 @@ enum Command {
     History(HistoryArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell) to stdout
     Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff) to stdout
-    Manpage,
+    /// Print the man page (roff) to stdout; with --dir, write one page per command there
+    Manpage {
+        /// Write consent-explorer.1 and a page for every subcommand (consent-explorer-flow.1, ...) into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// A command's failure: a local problem (exit 2) or a plain message.
@@ -151,7 +155,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Packs(PacksCommand::Show { name, json })) => catalog::packs_show(&name, json),
         Some(Command::History(args)) => history::history(&args),
         Some(Command::Completions { shell }) => shell::completions(shell),
-        Some(Command::Manpage) => shell::manpage(),
+        Some(Command::Manpage { dir }) => shell::manpage(dir.as_deref()),
     };
     match outcome {
         Ok(code) => output::finish(code),
