@@ -358,3 +358,24 @@ fn a_busy_callback_port_stops_the_flow_before_anything_is_sent() {
     );
     assert!(!stderr(&out).contains("PAR accepted"), "{}", stderr(&out));
 }
+
+/// --show-tokens shows the refresh token in text too, not only under --json.
+#[test]
+fn show_tokens_in_text_shows_the_refresh_token() {
+    let env = TestEnv::new();
+    let out = env.run(&["flow", "--profile", "local", "--show-tokens"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("refresh_token "))
+        .unwrap_or_else(|| panic!("no refresh_token line in {text}"));
+    let value = line["refresh_token ".len()..].trim();
+    assert!(value.len() >= 20 && value != "present", "{line}");
+    let hidden = env.run(&["refresh", "--profile", "local"]);
+    assert!(
+        stdout(&hidden).contains("refresh_token present"),
+        "{}",
+        stdout(&hidden)
+    );
+}

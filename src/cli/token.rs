@@ -371,10 +371,10 @@ fn human(set: &TokenSet, doc: &Value, stored: bool, interaction_id: &str) -> Str
     ));
     out.push(format!(
         "refresh_token {}",
-        if set.refresh_token.is_some() {
-            "present"
-        } else {
-            "none"
+        match (&set.refresh_token, doc["refresh_token"].as_str()) {
+            (_, Some(shown)) => printable_line(shown).into_owned(),
+            (Some(_), None) => "present".to_owned(),
+            (None, None) => "none".to_owned(),
         }
     ));
     out.push(format!("x-fapi-interaction-id: {interaction_id}"));
