@@ -14,7 +14,7 @@ use crate::core::consent::resource_api::{Endpoint, ResourceApi, TokenKind};
 use crate::core::error::{ConfigError, Origin};
 use crate::core::flow::id_token;
 use crate::core::flow::store::StoredTokens;
-use crate::core::flow::token::{Grant, TokenOutcome};
+use crate::core::flow::token::{Grant, TokenOutcome, TokenType};
 use crate::core::jws;
 use crate::core::paths;
 use crate::core::profile::EnvelopeKeys;
@@ -227,7 +227,8 @@ impl Session {
             notes.extend(scheme.sub_disputed.iter().cloned());
             notes.extend(scheme.url_disputed.iter().cloned());
         }
-        self.exchange(api, &target, planned, &tokens.access_token, notes, options)
+        let token = (tokens.access_token.as_str(), tokens.dpop_bound);
+        self.exchange(api, &target, planned, token, notes, options)
             .await
     }
 
@@ -257,12 +258,17 @@ impl Session {
         api: &ResourceApi,
         target: &Target,
         planned: Planned,
-        bearer: &str,
+        (token, dpop_bound): (&str, bool),
         mut notes: Vec<String>,
         options: &ClientOptions,
     ) -> Result<ResourceExchange, CallError> {
         let client = self.resource_client(&planned.url, options)?;
-        let answer = resource::send(&client, &planned, bearer).await?;
+        let (answer, dpop) = self
+            .send_resource(&client, &planned, token, dpop_bound)
+            .await?;
+        if let (Some(trail), Some(jkt)) = (&dpop, self.dpop_jkt()) {
+            notes.extend(super::dpop_calls::resource_notes(trail, jkt));
+        }
         let success = (200..300).contains(&answer.status);
         let opened = if success {
             let opened = self.open_answer(api, &answer.body, options).await?;
@@ -293,7 +299,11 @@ impl Session {
             }
         };
         notes.extend(opened.notes.iter().cloned());
-        let mut sent_headers = vec![("authorization".to_owned(), "Bearer <redacted>".to_owned())];
+        let scheme = if dpop.is_some() { "DPoP" } else { "Bearer" };
+        let mut sent_headers = vec![("authorization".to_owned(), format!("{scheme} <redacted>"))];
+        if dpop.is_some() {
+            sent_headers.push(("dpop".to_owned(), "<proof, shown decoded>".to_owned()));
+        }
         sent_headers.extend(planned.headers.iter().cloned());
         Ok(ResourceExchange {
             endpoint: Some(target.endpoint.name.clone()),
@@ -307,6 +317,7 @@ impl Session {
             opened,
             notes,
             elapsed: answer.elapsed,
+            dpop,
         })
     }
 
@@ -440,9 +451,12 @@ impl Session {
             .ok_or_else(|| CallError::NoConsentId {
                 profile: self.seed.profile_name.clone(),
             })?;
-        let bearer = match endpoint.token {
+        let token = match endpoint.token {
             TokenKind::ClientCredentials => self.client_token(rng, options).await?,
-            TokenKind::AccessToken => self.live_tokens(options, rng).await?.0.access_token,
+            TokenKind::AccessToken => {
+                let live = self.live_tokens(options, rng).await?.0;
+                (live.access_token, live.dpop_bound)
+            }
         };
         let vars = self.vars(kept.as_ref(), &consent_id);
         let path = resource::fill_path(endpoint, &[], &vars, None)?;
@@ -471,16 +485,24 @@ impl Session {
             ..unsigned
         };
         let notes = endpoint.status.iter().cloned().collect();
-        self.exchange(&plain, &target, planned, &bearer, notes, options)
-            .await
+        self.exchange(
+            &plain,
+            &target,
+            planned,
+            (&token.0, token.1),
+            notes,
+            options,
+        )
+        .await
     }
 
-    /// A client_credentials token (RFC 6749 4.4) with the accounts scope.
+    /// A client_credentials token (RFC 6749 4.4) with the accounts scope, and whether it is
+    /// DPoP-bound.
     async fn client_token(
         &self,
         rng: &mut dyn RngCore,
         options: &ClientOptions,
-    ) -> Result<String, CallError> {
+    ) -> Result<(String, bool), CallError> {
         let grant = Grant::ClientCredentials {
             scope: "accounts".into(),
         };
@@ -490,7 +512,10 @@ impl Session {
             .await
             .map_err(|e| CallError::Token(e.to_string()))?;
         match tokens.exchange.outcome {
-            TokenOutcome::Issued(set) => Ok(set.access_token.expose().to_owned()),
+            TokenOutcome::Issued(set) => Ok((
+                set.access_token.expose().to_owned(),
+                set.token_type == TokenType::DPoP,
+            )),
             TokenOutcome::Refused {
                 error, explanation, ..
             } => Err(CallError::Token(format!(
