@@ -379,3 +379,14 @@ pub(super) fn resource_notes(trail: &ProofTrail, jkt: &str) -> Vec<String> {
     notes.extend(trail.notes());
     notes
 }
+
+impl Session {
+    /// Forgets the nonces servers offered, as a new command starts: the next request to each
+    /// server learns its nonce anew (a resource server's `use_dpop_nonce` is then answered).
+    pub fn forget_dpop_nonces(&self) {
+        self.dpop_nonces
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
