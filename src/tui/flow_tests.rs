@@ -20,7 +20,7 @@ const ACCESS: &str = "at-0123456789-the-whole-access-token";
 const CODE_URL: &str =
     "http://127.0.0.1:8080/callback?code=c0de-secret&state=s-1&iss=http%3A%2F%2F127.0.0.1%3A9126";
 
-fn tokens(at: jiff::Timestamp) -> Box<TokenView> {
+pub(super) fn tokens(at: jiff::Timestamp) -> Box<TokenView> {
     Box::new(TokenView {
         status: 200,
         interaction_id: "00000000-0000-4000-8000-000000000002".into(),
@@ -48,17 +48,18 @@ fn tokens(at: jiff::Timestamp) -> Box<TokenView> {
         refresh_token: Some(Secret::new("rt-0123456789-the-whole-refresh")),
         warnings: Vec::new(),
         refreshes: 0,
+        dpop: None,
     })
 }
 
-fn flow_id(effects: &[Effect]) -> RequestId {
+pub(super) fn flow_id(effects: &[Effect]) -> RequestId {
     match effects {
         [Effect::Flow { id, .. }] => *id,
         other => panic!("expected one flow effect, got {other:?}"),
     }
 }
 
-fn report(f: &mut Fixture, id: RequestId, report: FlowReport) -> Vec<Effect> {
+pub(super) fn report(f: &mut Fixture, id: RequestId, report: FlowReport) -> Vec<Effect> {
     f.app.update(super::app::report(id, report))
 }
 
