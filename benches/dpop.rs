@@ -1,6 +1,8 @@
 //! DPoP costs: one ES256 proof signed (p50/p99 over 5000), and the whole flow with DPoP
 //! against the embedded sandbox (proofs at PAR and token, dpop_jkt, a JWT access token bound
-//! with cnf.jkt), p50/p99 over 300 flows, beside the same flow without DPoP.
+//! with cnf.jkt), p50/p99 over 300 flows, beside the same flow without DPoP; then `call
+//! balances` with the DPoP-bound token (a proof with ath, checked by the sandbox's resource
+//! server), p50/p99 over 200 calls: `benches/resource.rs` has the same call with Bearer.
 //! `cargo bench --bench dpop`; under `cargo test` it runs a few as a smoke test.
 
 mod common;
@@ -9,6 +11,8 @@ use std::time::Instant;
 
 use consent_explorer::core::dpop::{DpopKey, ProofFor};
 use consent_explorer::core::flow::token::{TokenOutcome, TokenType};
+use consent_explorer::core::resource::jwe::EncryptionKey;
+use consent_explorer::core::session::CallInput;
 use consent_explorer::core::transport::ClientOptions;
 use jsonwebtoken::Algorithm;
 
@@ -66,5 +70,30 @@ fn main() {
             };
             common::report(name, "flows", times);
         }
+
+        let session = common::sandbox_session_with(|s| {
+            s.with_dpop(DpopKey::generate(Algorithm::ES256).unwrap().0)
+                .with_encryption_key(EncryptionKey::generate().unwrap().0)
+        })
+        .await;
+        let tokens = common::one_flow(&session, &options).await;
+        let TokenOutcome::Issued(set) = &tokens.exchange.outcome else {
+            panic!("{:?}", tokens.exchange.outcome)
+        };
+        assert_eq!(set.token_type, TokenType::DPoP);
+        session.keep_tokens(set, None).unwrap();
+        let calls = common::rounds(200, 3);
+        let mut times = Vec::with_capacity(calls);
+        for _ in 0..calls {
+            let started = Instant::now();
+            let exchange = session
+                .call("balances", &[], &CallInput::default(), &options, &mut rng)
+                .await
+                .unwrap();
+            times.push(started.elapsed());
+            assert_eq!(exchange.status, 200);
+            assert!(exchange.dpop.is_some());
+        }
+        common::report("call balances with DPoP", "calls", times);
     });
 }

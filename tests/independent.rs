@@ -114,6 +114,7 @@ fn pyjwt_checks_our_dpop_proofs_claims_ath_and_thumbprint() {
             cases.push_str(&format!("{case}\n"));
         }
     }
+    cases.push_str(&resource_proofs(now));
     let mut child = std::process::Command::new(common::python())
         .arg(common::repo_path("tests/independent/dpop.py"))
         .stdin(std::process::Stdio::piped())
@@ -139,4 +140,66 @@ fn pyjwt_checks_our_dpop_proofs_claims_ath_and_thumbprint() {
         stdout.contains("128 passed, 0 failed") || stdout.contains(" passed, 0 failed"),
         "{stdout}"
     );
+}
+
+/// The proofs a resource call sends (`Session::with_proofs`, as `call` uses it) for a GET with
+/// a query: the first try, refused 401 `use_dpop_nonce`, and the retry with the resource
+/// server's nonce; both carry the token's ath. As dpop.py cases.
+fn resource_proofs(now: jiff::Timestamp) -> String {
+    use consent_explorer::core::dpop::DpopKey;
+    use consent_explorer::core::keys::SigningKey;
+    use consent_explorer::core::resource::Answer;
+    use consent_explorer::core::session::Session;
+    use jsonwebtoken::Algorithm;
+    let key = DpopKey::generate(Algorithm::ES256).unwrap().0;
+    let jkt = key.thumbprint().to_owned();
+    let client_key = SigningKey::generate(Algorithm::PS256).unwrap().0;
+    let session = Session::builtin_with_key("local", client_key)
+        .unwrap()
+        .with_dpop(key);
+    let url = "https://rs.example/v1/accounts/a1/transactions?page_size=2";
+    let token = "at-0123456789-resource-token";
+    let sent = std::sync::Mutex::new(Vec::new());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (_, trail) = runtime
+        .block_on(session.with_proofs("GET", url, Some(token), |proof| {
+            let mut sent = sent.lock().unwrap();
+            sent.push(proof);
+            let challenge = sent.len() == 1;
+            let headers = if challenge {
+                vec![
+                    (
+                        "www-authenticate".to_owned(),
+                        "DPoP error=\"use_dpop_nonce\"".to_owned(),
+                    ),
+                    ("dpop-nonce".to_owned(), "rs-nonce-1".to_owned()),
+                ]
+            } else {
+                Vec::new()
+            };
+            std::future::ready(Ok(Answer {
+                status: if challenge { 401 } else { 200 },
+                headers,
+                body: String::new(),
+                elapsed: std::time::Duration::ZERO,
+            }))
+        }))
+        .unwrap();
+    assert!(trail.nonce_retry.is_some(), "the challenge was answered");
+    let sent = sent.into_inner().unwrap();
+    assert_eq!(sent.len(), 2);
+    sent.iter()
+        .zip([None, Some("rs-nonce-1")])
+        .map(|(proof, nonce)| {
+            let mut case = serde_json::json!({
+                "proof": proof, "method": "GET", "url": url, "jkt": jkt,
+                "now": jiff::Timestamp::now().as_second().max(now.as_second()),
+                "access_token": token,
+            });
+            if let Some(nonce) = nonce {
+                case["nonce"] = nonce.into();
+            }
+            format!("{case}\n")
+        })
+        .collect()
 }

@@ -1,6 +1,8 @@
 //! DPoP against the embedded sandbox: the whole flow through `Session` (proofs at PAR and
 //! token, dpop_jkt, token_type DPoP, cnf.jkt, refresh, the nonce challenge answered), then
-//! every proof fault the sandbox must refuse, at PAR, token and /userinfo.
+//! every proof fault the sandbox must refuse, at PAR, token, /userinfo and the resource
+//! server (a bound token with our proof accepted; Bearer use, no proof, another key, a wrong
+//! ath, a replayed proof refused; the resource server's nonce challenge answered once).
 
 #[path = "sandbox_flow/support.rs"]
 mod support;
@@ -12,7 +14,8 @@ use consent_explorer::core::flow::token::{TokenOutcome, TokenType};
 use consent_explorer::core::jws;
 use consent_explorer::core::keys::{SigningKey, b64url};
 use consent_explorer::core::request;
-use consent_explorer::core::session::Session;
+use consent_explorer::core::resource::jwe::EncryptionKey;
+use consent_explorer::core::session::{CallInput, Session};
 use consent_explorer::core::transport::{ClientOptions, Outcome};
 use jiff::Timestamp;
 use jsonwebtoken::Algorithm;
@@ -75,15 +78,37 @@ async fn session_flow(session: &Session) -> consent_explorer::core::session::Tok
         .unwrap()
 }
 
-async fn dpop_session(nonce_required: bool) -> Session {
+/// Points the data dir at a temporary folder for this process, once, before a test reads
+/// it: resource calls read the tokens kept there. Every test starts here.
+fn isolated_data_dir() {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        // SAFETY: set inside the OnceLock's initialiser, which every test runs before it
+        // starts anything that reads the environment.
+        unsafe { std::env::set_var("CONSENT_EXPLORER_DATA_DIR", dir.path()) };
+        dir
+    });
+}
+
+/// A session with a DPoP key, its sandbox not started yet.
+fn dpop_client() -> Session {
+    isolated_data_dir();
     let key = SigningKey::generate(Algorithm::PS256).unwrap().0;
-    let session = Session::builtin_with_key("local", key)
+    Session::builtin_with_key("local", key)
         .unwrap()
-        .with_dpop(DpopKey::generate(Algorithm::ES256).unwrap().0);
+        .with_dpop(DpopKey::generate(Algorithm::ES256).unwrap().0)
+}
+
+async fn started(session: Session, nonce_required: bool) -> Session {
     session
         .start_sandbox_with(|c| c.dpop_nonce = nonce_required)
         .await
         .unwrap()
+}
+
+async fn dpop_session(nonce_required: bool) -> Session {
+    started(dpop_client(), nonce_required).await
 }
 
 #[tokio::test]
@@ -155,6 +180,7 @@ struct Rig {
 
 impl Rig {
     async fn start(nonce_required: bool) -> Rig {
+        isolated_data_dir();
         let sandbox = Loop::start_with(|c| c.dpop_nonce = nonce_required).await;
         let (raw, pem) = SigningKey::generate(Algorithm::ES256).unwrap();
         let dpop = DpopKey::new(
@@ -524,4 +550,167 @@ async fn a_resource_refuses_a_proof_of_another_key_a_missing_ath_and_a_bearer_us
     );
     let (status, _, body) = get("DPoP", Some(for_get(&rig.dpop, Some(token)))).await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// A resource GET with `Authorization: SCHEME token` and `proof`: status, the
+/// WWW-Authenticate challenge, the body.
+async fn resource_get(
+    url: &str,
+    scheme: &str,
+    token: &str,
+    proof: Option<&str>,
+) -> (u16, String, Value) {
+    let mut request = reqwest::Client::new()
+        .get(url)
+        .header(AUTHORIZATION, format!("{scheme} {token}"));
+    if let Some(proof) = proof {
+        request = request.header(PROOF_HEADER, proof);
+    }
+    let answer = request.send().await.unwrap();
+    let challenge = answer
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        answer.status().as_u16(),
+        challenge,
+        answer.json::<Value>().await.unwrap(),
+    )
+}
+
+fn refused_at_resource(answer: (u16, String, Value), code: &str, words: &str) {
+    let (status, challenge, body) = answer;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some(code)),
+        "{body}"
+    );
+    assert!(
+        challenge.starts_with(&format!("DPoP error=\"{code}\"")),
+        "{challenge}"
+    );
+    let description = body["error_description"].as_str().unwrap();
+    assert!(description.contains(words), "{description}");
+}
+
+#[tokio::test]
+async fn at_the_resource_server_a_bound_token_needs_our_proof_and_its_nonce_challenge_is_answered()
+{
+    // One test for both sandboxes: the tokens are kept in the one data dir, per profile.
+    for nonce_required in [false, true] {
+        // The resource server encrypts its answers to the client's key.
+        let client = dpop_client().with_encryption_key(EncryptionKey::generate().unwrap().0);
+        let session = started(client, nonce_required).await;
+        let tokens = session_flow(&session).await;
+        let TokenOutcome::Issued(set) = &tokens.exchange.outcome else {
+            panic!("{:?}", tokens.exchange.outcome)
+        };
+        session.keep_tokens(set, None).unwrap();
+        // As `call` starts in a new process: no nonce known yet.
+        session.forget_dpop_nonces();
+        let options = ClientOptions::default();
+        let call = session
+            .call(
+                "balances",
+                &[],
+                &CallInput::default(),
+                &options,
+                &mut rand::rng(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            call.status, 200,
+            "{:?} {:?}",
+            call.opened.payload, call.notes
+        );
+        assert!(call.opened.failure().is_none(), "{:?}", call.opened);
+        let trail = call.dpop.as_ref().expect("the call went with DPoP");
+        let proof = trail.last().unwrap();
+        let token = set.access_token.expose();
+        assert_eq!(proof.claims["ath"], dpop::ath(token).as_str());
+        assert_eq!(proof.claims["htm"], "GET");
+        assert_eq!(proof.claims["htu"], dpop::htu(&call.url).as_str());
+        assert!(call.notes.iter().any(|n| n.contains("Authorization: DPoP")));
+        if nonce_required {
+            assert_eq!(
+                trail.nonce_retry,
+                Some(dpop::NonceRetry {
+                    refused_status: 401
+                })
+            );
+            assert_eq!(trail.proofs.len(), 2, "answered once");
+            assert!(
+                call.notes.iter().any(|n| n.contains("401 use_dpop_nonce")),
+                "{:?}",
+                call.notes
+            );
+        } else {
+            assert!(trail.nonce_retry.is_none());
+        }
+        let consent = session
+            .consent_show(None, &options, &mut rand::rng())
+            .await
+            .unwrap();
+        assert_eq!(consent.status, 200, "{:?}", consent.opened.payload);
+        assert!(consent.dpop.is_some(), "the consent endpoint too");
+
+        // The faults, each by hand against the same URL.
+        let url = &call.url;
+        let nonce = proof.claims["nonce"].as_str();
+        let signed = |key: &DpopKey, access_token: &str| {
+            let target = dpop::ProofFor {
+                method: "GET",
+                url,
+                nonce,
+                access_token: Some(access_token),
+            };
+            key.proof(&target, Timestamp::now(), &mut rand::rng())
+                .unwrap()
+                .compact
+        };
+        let ours = session.dpop().unwrap();
+        let (status, challenge, _) = resource_get(url, "Bearer", token, None).await;
+        assert_eq!(status, 401);
+        assert!(challenge.starts_with("DPoP "), "{challenge}");
+        refused_at_resource(
+            resource_get(url, "DPoP", token, None).await,
+            "invalid_dpop_proof",
+            "needs a DPoP proof",
+        );
+        let other = DpopKey::generate(Algorithm::ES256).unwrap().0;
+        refused_at_resource(
+            resource_get(url, "DPoP", token, Some(&signed(&other, token))).await,
+            "invalid_dpop_proof",
+            "not the one the access token is bound to",
+        );
+        refused_at_resource(
+            resource_get(url, "DPoP", token, Some(&signed(ours, "another-token"))).await,
+            "invalid_dpop_proof",
+            "ath",
+        );
+        refused_at_resource(
+            resource_get(url, "DPoP", token, Some(&proof.compact)).await,
+            "invalid_dpop_proof",
+            "used before",
+        );
+        if nonce_required {
+            let unsigned_nonce = dpop::ProofFor {
+                method: "GET",
+                url,
+                nonce: None,
+                access_token: Some(token),
+            };
+            let without = ours
+                .proof(&unsigned_nonce, Timestamp::now(), &mut rand::rng())
+                .unwrap()
+                .compact;
+            refused_at_resource(
+                resource_get(url, "DPoP", token, Some(&without)).await,
+                "use_dpop_nonce",
+                "nonce",
+            );
+        }
+    }
 }

@@ -29,11 +29,16 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// The `local` profile with a new PS256 key, its sandbox running.
 pub async fn sandbox_session() -> Session {
+    sandbox_session_with(|s| s).await
+}
+
+/// As `sandbox_session`, the session changed by `adjust` before its sandbox starts (a DPoP
+/// key, an encryption key).
+pub async fn sandbox_session_with(adjust: impl FnOnce(Session) -> Session) -> Session {
     let key = SigningKey::generate(jsonwebtoken::Algorithm::PS256)
         .unwrap()
         .0;
-    Session::builtin_with_key("local", key)
-        .unwrap()
+    adjust(Session::builtin_with_key("local", key).unwrap())
         .start_sandbox()
         .await
         .unwrap()

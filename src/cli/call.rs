@@ -123,6 +123,15 @@ pub(super) fn to_json(exchange: &ResourceExchange) -> Value {
         "notes": exchange.notes,
         "elapsed_ms": exchange.elapsed.as_millis() as u64,
     });
+    if let Some(trail) = &exchange.dpop {
+        // Decoded only: a compact proof could be replayed within its iat window.
+        let proofs: Vec<Value> = trail
+            .proofs
+            .iter()
+            .map(|p| json!({"header": p.header, "claims": p.claims}))
+            .collect();
+        doc["request"]["dpop"] = json!({"proofs": proofs, "nonce_retry": trail.nonce_retry});
+    }
     if let Some(inner) = &opened.inner {
         doc["inner"] = layer_json(inner);
     }
@@ -188,6 +197,11 @@ fn report(exchange: &ResourceExchange, json_out: bool) -> ExitCode {
         );
         say!("{}", json_with_dates(&signature.header, now));
         say!("{}", json_with_dates(&signature.claims, now));
+    }
+    for proof in exchange.dpop.iter().flat_map(|t| &t.proofs) {
+        say!("{}", title("DPoP proof (sent)"));
+        say!("{}", json_with_dates(&proof.header, now));
+        say!("{}", json_with_dates(&proof.claims, now));
     }
     say!(
         "{}",

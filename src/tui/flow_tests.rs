@@ -48,6 +48,7 @@ pub(super) fn tokens(at: jiff::Timestamp) -> Box<TokenView> {
         refresh_token: Some(Secret::new("rt-0123456789-the-whole-refresh")),
         warnings: Vec::new(),
         refreshes: 0,
+        dpop: None,
     })
 }
 
@@ -58,7 +59,7 @@ pub(super) fn flow_id(effects: &[Effect]) -> RequestId {
     }
 }
 
-fn report(f: &mut Fixture, id: RequestId, report: FlowReport) -> Vec<Effect> {
+pub(super) fn report(f: &mut Fixture, id: RequestId, report: FlowReport) -> Vec<Effect> {
     f.app.update(super::app::report(id, report))
 }
 

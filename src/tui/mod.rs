@@ -11,6 +11,8 @@ mod resource_work;
 pub mod view;
 
 #[cfg(test)]
+mod dpop_tests;
+#[cfg(test)]
 mod flow_tests;
 #[cfg(test)]
 mod history_tests;
@@ -43,7 +45,7 @@ use crate::core::profile::{self, ProfileSource};
 use crate::core::request::Overrides;
 use crate::core::session::Session;
 use crate::core::transport::{ClientOptions, NetworkError, NetworkErrorKind, Outcome};
-use app::{App, Effect, Message};
+use app::{App, Effect, Message, ProofShown};
 use clipboard::{Clipboard, SystemClipboard};
 use view::{HitAreas, Theme};
 
@@ -157,7 +159,11 @@ impl Shell {
                         if std::env::var_os(PANIC_IN_SUBMIT_ENV).is_some() {
                             panic!("deliberate panic in a submit ({PANIC_IN_SUBMIT_ENV})");
                         }
-                        let delivery = session.deliver(&ticket, &options).await;
+                        let (delivery, trail) =
+                            match session.deliver_traced(&ticket, &options).await {
+                                Ok((delivery, trail)) => (Ok(delivery), trail),
+                                Err(e) => (Err(e), None),
+                            };
                         // The callback later needs this PAR's state, nonce and verifier.
                         let recorded = match &delivery {
                             Ok(d) if matches!(d.exchange.outcome, Outcome::Accepted { .. }) => {
@@ -171,12 +177,16 @@ impl Shell {
                             }
                             _ => None,
                         };
-                        (delivery, recorded)
+                        (delivery, recorded, trail)
                     });
                     // A panic in the request must still end the spinner, with a word on why.
-                    let (result, not_recorded) = delivery
+                    let (result, not_recorded, trail) = delivery
                         .await
-                        .unwrap_or_else(|e| (Err(task_failed(e)), None));
+                        .unwrap_or_else(|e| (Err(task_failed(e)), None, None));
+                    if let Some(proof) = trail.as_ref().and_then(ProofShown::of) {
+                        let proof = Box::new(proof);
+                        let _ = tx.send(Message::ParProof { id, proof });
+                    }
                     let _ = tx.send(Message::Delivered {
                         id,
                         result: Box::new(result),

@@ -55,6 +55,7 @@ fn balances(envelope: Verdict) -> Box<ResourceExchange> {
             compact: "eyJ.x-signature.sig".into(),
         }),
         interaction_id: "00000000-0000-4000-8000-000000000003".into(),
+        dpop: None,
         status: 200,
         headers: vec![("content-type".into(), "application/jose".into())],
         opened: Opened {
@@ -311,5 +312,33 @@ fn effects_and_reports_say_nothing_secret_in_debug() {
     assert!(
         !report.contains("eyJ.x-signature.sig"),
         "the compact JWS is left out: {report}"
+    );
+}
+
+/// A DPoP-bound token's call: its proof (with ath) is drawn under the signature sent.
+#[test]
+fn a_dpop_call_shows_its_proof_beside_the_signature() {
+    let mut f = with_tokens();
+    f.key(KeyCode::Char('u'));
+    f.key(KeyCode::Right);
+    let (id, _) = resource_id(&f.key(KeyCode::Enter));
+    let mut exchange = balances(Verdict::Verified("sandbox-1".into()));
+    exchange.dpop = Some(crate::core::dpop::ProofTrail {
+        proofs: vec![crate::core::jws::DecodedJwt {
+            header: json!({"typ": "dpop+jwt", "alg": "ES256"}),
+            claims: json!({"htm": "GET", "htu": "http://127.0.0.1:9126/v1/accounts/acc-1/balances",
+                "ath": "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"}),
+            compact: "eyJ.compact-proof.sig".into(),
+        }],
+        ..Default::default()
+    });
+    answer(&mut f, id, ResourceReport::Called(Ok(exchange)));
+    let screen = f.screen(160, 45);
+    for part in ["DPoP proof sent with the call", "\"ath\"", "dpop+jwt"] {
+        assert!(screen.contains(part), "{part} in\n{screen}");
+    }
+    assert!(
+        !screen.contains("compact-proof"),
+        "the compact proof is never drawn"
     );
 }

@@ -31,6 +31,10 @@ pub struct StoredTokens {
     /// files written before it was kept.
     #[serde(default)]
     pub nonce: Option<String>,
+    /// True when the server answered token_type DPoP: the access token then goes out as
+    /// `Authorization: DPoP` with a proof (RFC 9449 7.1). Absent in older files: Bearer.
+    #[serde(default)]
+    pub dpop_bound: bool,
 }
 
 impl fmt::Debug for StoredTokens {
@@ -75,6 +79,7 @@ impl StoredTokens {
                     .and_then(|jwt| jwt.claim_str("nonce").map(str::to_owned))
             }),
             expires_at: set.expires_at,
+            dpop_bound: set.token_type == super::token::TokenType::DPoP,
             scope: set.scope.clone(),
             authorization_details: set
                 .authorization_details
@@ -162,6 +167,7 @@ mod tests {
             authorization_details: Some(json!([{"type": "t", "consent_id": "c-1"}])),
             consent_id: Some("c-1".into()),
             nonce: Some("n-0123456789-secret-nonce".into()),
+            dpop_bound: false,
         }
     }
 

@@ -17,6 +17,10 @@ pub const BUILTIN_PROFILES: &[(&str, &str)] = &[
         "ozone-mya-sandbox",
         include_str!("../../../profiles/ozone-mya-sandbox.toml"),
     ),
+    (
+        "local-dpop",
+        include_str!("../../../profiles/local-dpop.toml"),
+    ),
 ];
 
 /// Where a profile was read from.

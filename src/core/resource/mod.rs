@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::core::consent::resource_api::{Endpoint, ResourceApi};
+use crate::core::dpop::{Answered, PROOF_HEADER, ProofTrail};
 use crate::core::keys::{KeyError, SigningKey};
 use crate::core::transport::{self, INTERACTION_HEADER, NetworkError};
 pub use envelope::{Layer, Opened, Verdict};
@@ -75,6 +76,9 @@ pub struct ResourceExchange {
     pub opened: Opened,
     pub notes: Vec<String>,
     pub elapsed: Duration,
+    /// The DPoP proofs sent with a DPoP-bound token (the nonce retry's too), for showing
+    /// decoded beside the call; None for a Bearer call.
+    pub dpop: Option<ProofTrail>,
 }
 
 impl ResourceExchange {
@@ -274,20 +278,49 @@ pub struct Answer {
     pub elapsed: Duration,
 }
 
-/// Sends a planned call with the bearer token.
+impl Answered for Answer {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// A resource server's nonce challenge is in its headers (RFC 9449 9).
+    fn json(&self) -> Option<&Value> {
+        None
+    }
+}
+
+/// How the access token goes out: as Bearer (RFC 6750), or DPoP-bound with its proof (RFC
+/// 9449 7.1).
+#[derive(Clone, Copy)]
+pub enum Authorization<'a> {
+    Bearer(&'a str),
+    Dpop { token: &'a str, proof: &'a str },
+}
+
+/// Sends a planned call with the access token.
 pub async fn send(
     client: &reqwest::Client,
     planned: &Planned,
-    bearer: &str,
+    authorization: Authorization<'_>,
 ) -> Result<Answer, NetworkError> {
     let started = std::time::Instant::now();
     let method =
         reqwest::Method::from_bytes(planned.method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let target = planned.url.as_str();
-    let mut request = client.request(method, target).bearer_auth(bearer).header(
+    let mut request = client.request(method, target).header(
         reqwest::header::ACCEPT,
         "application/jose, application/json",
     );
+    request = match authorization {
+        Authorization::Bearer(token) => request.bearer_auth(token),
+        Authorization::Dpop { token, proof } => request
+            .header(reqwest::header::AUTHORIZATION, format!("DPoP {token}"))
+            .header(PROOF_HEADER, proof),
+    };
     for (name, value) in &planned.headers {
         request = request.header(name, value);
     }

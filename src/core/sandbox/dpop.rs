@@ -339,7 +339,18 @@ pub(super) fn bind_answer(
         tokens.remove(&opaque);
         grant
     };
-    let Some(grant) = grant else {
+    // A client_credentials token is kept by the resource server only.
+    let issued_to = grant
+        .as_ref()
+        .map(|g| (g.client_id.clone(), g.scope.clone()))
+        .or_else(|| {
+            let mut resource = state
+                .resource
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            resource.token(&opaque).map(|g| (g.client_id, g.scope))
+        });
+    let Some((client_id, scope)) = issued_to else {
         return Err(Refusal::new(
             OAuthError::ServerError,
             "the sandbox lost the token it just issued",
@@ -355,12 +366,12 @@ pub(super) fn bind_answer(
     let claims = json!({
         "iss": state.issuer,
         "sub": super::TEST_USER,
-        "client_id": grant.client_id,
+        "client_id": client_id,
         "aud": state.issuer,
         "iat": at,
         "exp": at + ACCESS_TOKEN_LIFETIME,
         "jti": random_secret(rng),
-        "scope": grant.scope,
+        "scope": scope,
         "cnf": {"jkt": jkt},
     });
     let token = jws::sign(&header, &claims, key).map_err(|e| {
@@ -369,11 +380,18 @@ pub(super) fn bind_answer(
             format!("the sandbox could not sign the access token: {e}"),
         )
     })?;
+    if let Some(grant) = grant {
+        state
+            .access_tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(token.clone(), at + ACCESS_TOKEN_LIFETIME, grant, at);
+    }
     state
-        .access_tokens
+        .resource
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .insert(token.clone(), at + ACCESS_TOKEN_LIFETIME, grant, at);
+        .bind_token(&opaque, &token, jkt);
     bind(
         state,
         format!("at:{token}"),
@@ -409,6 +427,23 @@ pub(super) fn check_at_resource(
     let Some(required) = bound(state, &format!("at:{token}"), now.as_second()) else {
         return Ok(());
     };
+    let url = state.url(path);
+    check_bound_use(state, headers, scheme, token, &required, method, &url, now)
+}
+
+/// A use of an access token bound to `required` (a thumbprint): `Authorization: DPoP` with a
+/// proof of that key for this method and URL, carrying the token's `ath` (RFC 9449 7.1).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn check_bound_use(
+    state: &AppState,
+    headers: &HeaderMap,
+    scheme: &str,
+    token: &str,
+    required: &str,
+    method: &str,
+    url: &str,
+    now: Timestamp,
+) -> Result<(), Refusal> {
     if !scheme.eq_ignore_ascii_case("dpop") {
         return Err(Refusal::new(
             OAuthError::InvalidToken,
@@ -417,14 +452,14 @@ pub(super) fn check_at_resource(
     }
     let expect = Expect {
         method,
-        url: &state.url(path),
+        url,
         access_token: Some(token),
     };
     match check_proof(state, headers, &expect, None, now)? {
         None => Err(invalid(
             "a DPoP-bound access token needs a DPoP proof (RFC 9449 7.1)",
         )),
-        Some(jkt) if jkt != required => Err(invalid(format!(
+        Some(jkt) if jkt != *required => Err(invalid(format!(
             "the proof's key ({jkt}) is not the one the access token is bound to ({required}) (RFC 9449 7.1)"
         ))),
         Some(_) => Ok(()),

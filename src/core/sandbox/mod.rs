@@ -13,6 +13,7 @@ mod dpop;
 mod grant;
 mod resource;
 mod resource_data;
+mod resource_dpop;
 mod resource_store;
 mod resource_verify;
 mod routes;

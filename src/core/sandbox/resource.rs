@@ -15,6 +15,7 @@ use rand::RngCore;
 
 use super::grant::{Grant, random_secret};
 use super::resource_data::{accounts, balances, transactions};
+use super::resource_dpop::refused_use;
 use super::resource_store::TokenGrant;
 use super::resource_verify::{self, Incoming, ResourceRefusal};
 use super::routes::{no_store, with_interaction_id};
@@ -81,6 +82,11 @@ fn serve(
         description: format!("no endpoint {}", call.endpoint),
     })?;
     let grant = resource_verify::token(state, headers, now.as_second())?;
+    let url = format!("{}{}", state.issuer, call.path);
+    // A refused DPoP use is answered as RFC 9449 7.1 says, not as a resource refusal.
+    if let Some(refused) = refused_use(state, headers, &grant, &endpoint.method, &url, now) {
+        return Ok(refused);
+    }
     let account_id = call.account_id.as_deref();
     let record = resource_verify::consent(state, api, &grant, endpoint, account_id)?;
     let consent_id = grant.consent_id.clone().unwrap_or_default();
@@ -88,7 +94,7 @@ fn serve(
     if let Some(scheme) = &api.request_signature {
         let incoming = Incoming {
             headers,
-            url: format!("{}{}", state.issuer, call.path),
+            url,
             query: query.clone(),
         };
         resource_verify::signature(
@@ -266,6 +272,12 @@ fn consent_call(
     };
     let endpoint = pick(api).ok_or_else(not_offered)?;
     let grant = resource_verify::token(state, headers, now)?;
+    let path = endpoint.path.replace("{consent_id}", &encode(consent_id));
+    let url = format!("{}{path}", state.issuer);
+    let at = Timestamp::from_second(now).unwrap_or_else(|_| Timestamp::now());
+    if let Some(refused) = refused_use(state, headers, &grant, &endpoint.method, &url, at) {
+        return Ok(refused);
+    }
     if endpoint.token == TokenKind::ClientCredentials && grant.consent_id.is_some() {
         return Err(ResourceRefusal {
             status: 401,
@@ -379,6 +391,7 @@ pub(super) fn remember_token(state: &AppState, token: &str, grant: &Grant, now: 
         consent_id,
         issued_at: at,
         expires_at: at + ACCESS_TOKEN_LIFETIME,
+        jkt: None,
     };
     state
         .resource
@@ -429,6 +442,7 @@ pub(super) fn client_token(
         consent_id: None,
         issued_at: at,
         expires_at: at + ACCESS_TOKEN_LIFETIME,
+        jkt: None,
     };
     state
         .resource

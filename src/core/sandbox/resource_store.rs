@@ -28,6 +28,10 @@ pub struct TokenGrant {
     pub consent_id: Option<String>,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// The JWK thumbprint a DPoP-bound token is bound to (its `cnf.jkt`): kept here so the
+    /// next command's sandbox still asks for a proof of that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
 }
 
 /// A consent as the server keeps it.
@@ -142,6 +146,16 @@ impl ResourceState {
         self.save();
     }
 
+    /// Files the grant of `opaque` under `bound` instead, bound to `jkt` (the DPoP-bound JWT
+    /// the token endpoint answers in place of the opaque token).
+    pub fn bind_token(&mut self, opaque: &str, bound: &str, jkt: &str) -> Option<TokenGrant> {
+        let mut grant = self.tokens.remove(&token_key(opaque))?;
+        grant.jkt = Some(jkt.to_owned());
+        self.tokens.insert(token_key(bound), grant.clone());
+        self.save();
+        Some(grant)
+    }
+
     pub fn token(&mut self, token: &str) -> Option<TokenGrant> {
         let key = token_key(token);
         if !self.tokens.contains_key(&key) {
@@ -234,6 +248,7 @@ mod tests {
             consent_id: Some(consent.into()),
             issued_at: at,
             expires_at: at + 600,
+            jkt: None,
         }
     }
 

@@ -55,6 +55,7 @@ impl Fixture {
                 consent_id: Some(consent.into()),
                 issued_at: self.now,
                 expires_at: self.now + 600,
+                jkt: None,
             },
             Some(json!({"consent_id": consent, "dc_id": "dc", "dp_id": "DP",
                 "permissions": permissions, "accounts": [{"account_id": "a1"}]})),
@@ -68,6 +69,7 @@ impl Fixture {
                 consent_id: Some(consent.into()),
                 issued_at: self.now,
                 expires_at,
+                jkt: None,
             },
         );
     }

@@ -45,13 +45,21 @@ pub struct Incoming<'a> {
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
+    presented(headers).map(|(_, token)| token)
+}
+
+/// The Authorization header's scheme (Bearer, or DPoP for a DPoP-bound token: RFC 9449 7.1)
+/// and token.
+pub fn presented(headers: &HeaderMap) -> Option<(&str, &str)> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()
         .ok()?
         .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
+        .filter(|(scheme, _)| {
+            scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop")
+        })
+        .map(|(scheme, token)| (scheme, token.trim()))
 }
 
 /// A live token this server issued.

@@ -15,7 +15,7 @@ use crate::core::consent::resource_api::{Endpoint, ResourceApi, TokenKind};
 use crate::core::error::{ConfigError, Origin};
 use crate::core::flow::id_token;
 use crate::core::flow::store::StoredTokens;
-use crate::core::flow::token::{Grant, TokenOutcome};
+use crate::core::flow::token::{Grant, TokenOutcome, TokenType};
 use crate::core::history::Step;
 use crate::core::jws;
 use crate::core::paths;
@@ -230,16 +230,9 @@ impl Session {
             notes.extend(scheme.url_disputed.iter().cloned());
         }
         let record_as = RecordAs::new(Step::Resource, &consent_id);
-        self.exchange(
-            api,
-            &target,
-            planned,
-            &tokens.access_token,
-            notes,
-            options,
-            &record_as,
-        )
-        .await
+        let token = (tokens.access_token.as_str(), tokens.dpop_bound);
+        self.exchange(api, &target, planned, token, notes, options, &record_as)
+            .await
     }
 
     /// x-fapi-auth-date from the ID token's auth_time, when the pack sends it.
@@ -269,19 +262,27 @@ impl Session {
         api: &ResourceApi,
         target: &Target,
         planned: Planned,
-        bearer: &str,
+        (token, dpop_bound): (&str, bool),
         mut notes: Vec<String>,
         options: &ClientOptions,
         record_as: &RecordAs,
     ) -> Result<ResourceExchange, CallError> {
         let client = self.resource_client(&planned.url, options)?;
-        let answer = match resource::send(&client, &planned, bearer).await {
-            Ok(answer) => answer,
-            Err(network) => {
-                self.record_call(record_as, &planned, bearer, Err(&network));
-                return Err(network.into());
+        let (answer, dpop) = match self
+            .send_resource(&client, &planned, token, dpop_bound)
+            .await
+        {
+            Ok(sent) => sent,
+            Err(e) => {
+                if let CallError::Network(network) = &e {
+                    self.record_call(record_as, &planned, token, Err(network));
+                }
+                return Err(e);
             }
         };
+        if let (Some(trail), Some(jkt)) = (&dpop, self.dpop_jkt()) {
+            notes.extend(super::dpop::resource_notes(trail, jkt));
+        }
         let success = (200..300).contains(&answer.status);
         let opened = if success {
             let opened = self.open_answer(api, &answer.body, options).await?;
@@ -312,8 +313,12 @@ impl Session {
             }
         };
         notes.extend(opened.notes.iter().cloned());
-        self.record_call(record_as, &planned, bearer, Ok((&answer, &opened)));
-        let mut sent_headers = vec![("authorization".to_owned(), "Bearer <redacted>".to_owned())];
+        self.record_call(record_as, &planned, token, Ok((&answer, &opened)));
+        let scheme = if dpop.is_some() { "DPoP" } else { "Bearer" };
+        let mut sent_headers = vec![("authorization".to_owned(), format!("{scheme} <redacted>"))];
+        if dpop.is_some() {
+            sent_headers.push(("dpop".to_owned(), "<proof, shown decoded>".to_owned()));
+        }
         sent_headers.extend(planned.headers.iter().cloned());
         Ok(ResourceExchange {
             endpoint: Some(target.endpoint.name.clone()),
@@ -327,6 +332,7 @@ impl Session {
             opened,
             notes,
             elapsed: answer.elapsed,
+            dpop,
         })
     }
 
@@ -461,12 +467,15 @@ impl Session {
                 profile: self.seed.profile_name.clone(),
             })?;
         let record_as = RecordAs::new(Step::Consent, &consent_id);
-        let bearer = match endpoint.token {
+        let token = match endpoint.token {
             TokenKind::ClientCredentials => {
                 self.client_token(record_as.flow_key(), rng, options)
                     .await?
             }
-            TokenKind::AccessToken => self.live_tokens(options, rng).await?.0.access_token,
+            TokenKind::AccessToken => {
+                let live = self.live_tokens(options, rng).await?.0;
+                (live.access_token, live.dpop_bound)
+            }
         };
         let vars = self.vars(kept.as_ref(), &consent_id);
         let path = resource::fill_path(endpoint, &[], &vars, None)?;
@@ -496,18 +505,25 @@ impl Session {
         };
         let notes = endpoint.status.iter().cloned().collect();
         self.exchange(
-            &plain, &target, planned, &bearer, notes, options, &record_as,
+            &plain,
+            &target,
+            planned,
+            (&token.0, token.1),
+            notes,
+            options,
+            &record_as,
         )
         .await
     }
 
-    /// A client_credentials token (RFC 6749 4.4) with the accounts scope.
+    /// A client_credentials token (RFC 6749 4.4) with the accounts scope, and whether it is
+    /// DPoP-bound.
     async fn client_token(
         &self,
         flow_key: &str,
         rng: &mut dyn RngCore,
         options: &ClientOptions,
-    ) -> Result<String, CallError> {
+    ) -> Result<(String, bool), CallError> {
         let grant = Grant::ClientCredentials {
             scope: "accounts".into(),
         };
@@ -516,7 +532,10 @@ impl Session {
             .await
             .map_err(|e| CallError::Token(e.to_string()))?;
         match tokens.exchange.outcome {
-            TokenOutcome::Issued(set) => Ok(set.access_token.expose().to_owned()),
+            TokenOutcome::Issued(set) => Ok((
+                set.access_token.expose().to_owned(),
+                set.token_type == TokenType::DPoP,
+            )),
             TokenOutcome::Refused {
                 error, explanation, ..
             } => Err(CallError::Token(format!(

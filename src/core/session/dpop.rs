@@ -14,6 +14,7 @@ use crate::core::flow::token::{self, TokenExchange, TokenOutcome, TokenRequest, 
 use crate::core::jws::DecodedJwt;
 use crate::core::lint::DpopFacts;
 use crate::core::request::ParTicket;
+use crate::core::resource::{self, Answer, Authorization, CallError, Planned};
 use crate::core::transport::{
     self, ClientOptions, Delivery, FormAnswer, NetworkError, NetworkErrorKind,
     closed_after_handshake,
@@ -325,5 +326,67 @@ impl Session {
                 binding,
             }),
         ))
+    }
+}
+
+impl Session {
+    /// A resource call sent with its access token: as Bearer, or, for a DPoP-bound token, as
+    /// `Authorization: DPoP` with a proof of our key carrying its `ath`, a resource server's
+    /// `use_dpop_nonce` answered once (RFC 9449 7.1, 9).
+    pub(super) async fn send_resource(
+        &self,
+        client: &reqwest::Client,
+        planned: &Planned,
+        token: &str,
+        dpop_bound: bool,
+    ) -> Result<(Answer, Option<ProofTrail>), CallError> {
+        if !dpop_bound {
+            let answer = resource::send(client, planned, Authorization::Bearer(token)).await?;
+            return Ok((answer, None));
+        }
+        if self.dpop.is_none() {
+            return Err(CallError::Token(
+                "the kept access token is DPoP-bound but this profile sends no DPoP proofs: set [dpop] enabled = true with the key the token was bound to, or run `flow` again".into(),
+            ));
+        }
+        let (answer, trail) = self
+            .with_proofs(
+                &planned.method,
+                planned.url.as_str(),
+                Some(token),
+                |proof| async move {
+                    resource::send(
+                        client,
+                        planned,
+                        Authorization::Dpop {
+                            token,
+                            proof: &proof,
+                        },
+                    )
+                    .await
+                },
+            )
+            .await?;
+        Ok((answer, Some(trail)))
+    }
+}
+
+/// What a resource call's notes say of its DPoP: the proof sent, and the nonce retry.
+pub(super) fn resource_notes(trail: &ProofTrail, jkt: &str) -> Vec<String> {
+    let mut notes = vec![format!(
+        "DPoP: the access token went as Authorization: DPoP with a proof of key {jkt} carrying its ath (RFC 9449 7.1)"
+    )];
+    notes.extend(trail.notes());
+    notes
+}
+
+impl Session {
+    /// Forgets the nonces servers offered, as a new command starts: the next request to each
+    /// server learns its nonce anew (a resource server's `use_dpop_nonce` is then answered).
+    pub fn forget_dpop_nonces(&self) {
+        self.dpop_nonces
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
     }
 }

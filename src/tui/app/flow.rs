@@ -85,6 +85,8 @@ pub struct TokenView {
     pub warnings: Vec<String>,
     /// How many refreshes gave these tokens.
     pub refreshes: u32,
+    /// The DPoP proof the token request went with.
+    pub dpop: Option<super::ProofShown>,
 }
 
 impl TokenView {
@@ -120,8 +122,16 @@ impl TokenView {
                 .map(|jwt| jwt.claims),
             access_token: set.access_token.clone(),
             refresh_token: set.refresh_token.clone(),
-            warnings: warnings.into_iter().chain(set.notes()).collect(),
+            warnings: warnings
+                .into_iter()
+                .chain(set.notes())
+                .chain(tokens.dpop.iter().flat_map(|used| used.notes()))
+                .collect(),
             refreshes: 0,
+            dpop: tokens
+                .dpop
+                .as_ref()
+                .and_then(|used| super::ProofShown::of(&used.trail)),
         })
     }
 }

@@ -3,6 +3,7 @@
 //! messages, so update stays testable without a terminal.
 
 mod dialogs;
+mod dpop;
 mod editor;
 mod flow;
 mod history;
@@ -28,6 +29,7 @@ use crate::core::request::{ParSeed, ParTicket};
 use crate::core::session::{Built, Session};
 use crate::core::tls::CertInfo;
 use crate::core::transport::{Delivery, NetworkError, Outcome};
+pub use dpop::ProofShown;
 use editor::{rows_for, selectable};
 pub use flow::{
     CallbackWait, FlowReport, FlowState, FlowWork, STEPS, Stage, Step, StepFailure, TokenView,
@@ -94,6 +96,11 @@ pub enum Message {
     Delivered {
         id: RequestId,
         result: Box<Result<Delivery, NetworkError>>,
+    },
+    /// The DPoP proof the PAR of submit `id` went with (sent before its `Delivered`).
+    ParProof {
+        id: RequestId,
+        proof: Box<ProofShown>,
     },
     Copied(Result<String, String>),
     /// A save, with the profile as written (so `e` edits the new file).
@@ -216,6 +223,8 @@ pub struct App {
     pub request: RequestState,
     /// The latest submit's id: answers to others are dropped.
     request_id: RequestId,
+    /// The DPoP proof of the submit whose id it carries.
+    par_proof: Option<(RequestId, ProofShown)>,
     pub dirty: bool,
     pub overlay: Overlay,
     pub notice: Option<String>,
@@ -274,6 +283,7 @@ impl App {
             preview: Preview::default(),
             request: RequestState::Idle,
             request_id: RequestId::default(),
+            par_proof: None,
             dirty: false,
             overlay: Overlay::None,
             notice: None,
@@ -455,6 +465,10 @@ impl App {
                     ));
                 }
                 self.replace_armed = Some(name);
+                Vec::new()
+            }
+            Message::ParProof { id, proof } => {
+                self.keep_par_proof(id, *proof);
                 Vec::new()
             }
             Message::Notice(text) => {

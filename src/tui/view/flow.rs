@@ -15,7 +15,7 @@ use super::response::big_digits;
 use crate::core::display;
 use crate::core::flow::store::redacted;
 use crate::core::printable::{printable, printable_line};
-use crate::tui::app::{App, CallbackWait, FlowState, Pane, STEPS, Stage, TokenView};
+use crate::tui::app::{App, CallbackWait, FlowState, Pane, ProofShown, STEPS, Stage, TokenView};
 
 pub(super) const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
@@ -63,6 +63,9 @@ pub(super) fn draw_flow(frame: &mut Frame, app: &App, theme: Theme, area: Rect) 
     let mut head: Vec<Line<'static>> = bar(app, theme).into_iter().collect();
     let Stage::Issued(view) = &flow.stage else {
         head.extend(step_lines(app, flow, theme));
+        if let Some(proof) = app.par_proof() {
+            head.extend(super::dpop::proof_lines("PAR", proof, theme));
+        }
         frame.render_widget(
             Paragraph::new(head)
                 .wrap(Wrap { trim: false })
@@ -87,7 +90,10 @@ pub(super) fn draw_flow(frame: &mut Frame, app: &App, theme: Theme, area: Rect) 
         Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(columns);
     for (text, rect) in [
         (id_token_text(view, theme), left),
-        (access_token_text(view, flow.reveal, theme), right),
+        (
+            access_token_text(view, app.par_proof(), flow.reveal, theme),
+            right,
+        ),
     ] {
         frame.render_widget(
             Paragraph::new(text)
@@ -279,7 +285,12 @@ fn id_token_text(view: &TokenView, theme: Theme) -> Text<'static> {
     Text::from(lines)
 }
 
-fn access_token_text(view: &TokenView, reveal: bool, theme: Theme) -> Text<'static> {
+fn access_token_text(
+    view: &TokenView,
+    par_proof: Option<&ProofShown>,
+    reveal: bool,
+    theme: Theme,
+) -> Text<'static> {
     let shown = |token: &str| {
         if reveal {
             printable(token).into_owned()
@@ -314,6 +325,12 @@ fn access_token_text(view: &TokenView, reveal: bool, theme: Theme) -> Text<'stat
         ),
         theme.dim(),
     ));
+    if let Some(proof) = &view.dpop {
+        lines.extend(super::dpop::proof_lines("token request", proof, theme));
+    }
+    if let Some(proof) = par_proof {
+        lines.extend(super::dpop::proof_lines("PAR", proof, theme));
+    }
     Text::from(lines)
 }
 

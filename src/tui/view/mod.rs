@@ -11,6 +11,7 @@ use super::app::{App, Overlay, PANES, Pane};
 use crate::core::lint::Severity;
 
 mod compare;
+mod dpop;
 mod editor;
 mod flow;
 mod header_footer;

@@ -15,7 +15,7 @@ use super::jwt::json_text;
 use crate::core::display;
 use crate::core::printable::printable_line;
 use crate::core::resource::{Layer, ResourceExchange, Verdict};
-use crate::tui::app::{Answer, App, Panel, ResourceView};
+use crate::tui::app::{Answer, App, Panel, ProofShown, ResourceView};
 use crate::tui::keymap::resource_footer;
 
 /// The envelope's `data` (the JWE) is shown as its length: its header has a column.
@@ -315,6 +315,10 @@ fn call_columns(exchange: &ResourceExchange, theme: Theme) -> [Text<'static>; 4]
             "No request signature (the pack asks none)",
             theme.dim(),
         )),
+    }
+    // A DPoP-bound token went with a proof (ath = its hash): shown under the signature.
+    if let Some(proof) = exchange.dpop.as_ref().and_then(ProofShown::of) {
+        sent.extend(super::dpop::proof_lines("call", &proof, theme));
     }
     let layer_text = |what: &str, layer: Option<&Layer>, missing: &str| -> Vec<Line<'static>> {
         let Some(layer) = layer else {

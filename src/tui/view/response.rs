@@ -141,6 +141,9 @@ pub(super) fn response_text(app: &App, theme: Theme) -> Text<'static> {
             for note in x.notes() {
                 lines.push(Line::styled(format!("note: {note}"), theme.dim()));
             }
+            if let Some(proof) = app.par_proof() {
+                lines.extend(super::dpop::proof_lines("PAR", proof, theme));
+            }
             lines.push(Line::raw(""));
             lines.extend(x.headers.iter().map(|(k, v)| {
                 Line::styled(
