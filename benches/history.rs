@@ -3,8 +3,6 @@
 //! entries. Prints p50/p99 from its own loop, then criterion's estimates.
 //! `cargo bench --bench history`; under `cargo test` a few rounds as a smoke test.
 
-// Only `rounds` of the shared helpers is used here.
-#[allow(dead_code)]
 mod common;
 
 use std::hint::black_box;
