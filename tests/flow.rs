@@ -379,3 +379,48 @@ fn show_tokens_in_text_shows_the_refresh_token() {
         stdout(&hidden)
     );
 }
+
+/// The foreground sandbox lists each request it answers (method, path, status, interaction
+/// id), never a query or a body.
+#[test]
+fn the_foreground_sandbox_lists_each_request_it_answers() {
+    let env = TestEnv::new();
+    let mut child = env
+        .std_cmd()
+        .args(["sandbox", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let wait = std::time::Duration::from_secs(10);
+    let issuer = loop {
+        let line = lines.recv_timeout(wait).expect("the banner");
+        if let Some(rest) = line.trim().strip_prefix("issuer") {
+            break rest.trim().to_owned();
+        }
+    };
+    let answer = get(&format!(
+        "{issuer}/.well-known/openid-configuration?secret=abc"
+    ));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let listed = loop {
+        let line = lines.recv_timeout(wait).expect("a line for the request");
+        if line.contains("GET /.well-known/openid-configuration") {
+            break line;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        listed.contains("GET /.well-known/openid-configuration  200"),
+        "{listed}"
+    );
+    assert!(!listed.contains("secret"), "no query in the list: {listed}");
+}

@@ -18,7 +18,7 @@ use crate::core::paths;
 use crate::core::printable::{printable_line, redact_url};
 use crate::core::profile;
 use crate::core::request::Overrides;
-use crate::core::sandbox::{Config, Sandbox, TrustedClient};
+use crate::core::sandbox::{Config, Sandbox, Served, TrustedClient};
 use crate::core::session::{Built, Session};
 use crate::core::transport::{self, Delivery, Outcome as ParOutcome};
 
@@ -303,6 +303,8 @@ pub fn sandbox(args: &SandboxArgs) -> Outcome {
         config.client_encryption_key = loaded
             .encryption_key()?
             .map(|k| k.public_jwk().clone());
+        let (served_tx, mut served) = tokio::sync::mpsc::unbounded_channel();
+        config.served = Some(served_tx);
         let server = Sandbox::start(config, args.port)
             .await
             .map_err(|e| bind_failed(args.port, e))?;
@@ -326,11 +328,34 @@ pub fn sandbox(args: &SandboxArgs) -> Outcome {
         if args.dpop_nonce {
             say!("  DPoP       nonces required: a proof without this server's nonce is answered use_dpop_nonce");
         }
-        say!("Press Ctrl-C to stop.");
+        say!("Press Ctrl-C to stop. Each request answered is listed below.");
+        let log = async {
+            while let Some(line) = served.recv().await {
+                say!("{}", served_line(&line, Timestamp::now()));
+            }
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = server.wait() => {}
+            _ = log => {}
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `21:52:36  POST /par  201  1.3 ms  x-fapi-interaction-id ...`: the path only (queries and
+/// bodies carry codes and tokens).
+fn served_line(served: &Served, now: Timestamp) -> String {
+    let mut line = format!(
+        "{}  {} {}  {}  {:.1} ms",
+        now.strftime("%H:%M:%S"),
+        served.method,
+        printable_line(&served.path),
+        served.status,
+        served.elapsed.as_secs_f64() * 1000.0
+    );
+    if let Some(id) = &served.interaction_id {
+        line.push_str(&format!("  x-fapi-interaction-id {}", printable_line(id)));
+    }
+    line
 }

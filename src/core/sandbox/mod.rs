@@ -75,6 +75,19 @@ pub struct Config {
     pub client_encryption_key: Option<jsonwebtoken::jwk::Jwk>,
     /// Where the resource server keeps its tokens and consents between processes.
     pub state_file: Option<std::path::PathBuf>,
+    /// Each request answered, as it is answered (the foreground `sandbox` prints them).
+    pub served: Option<tokio::sync::mpsc::UnboundedSender<Served>>,
+}
+
+/// One request the sandbox answered: what a person debugging their client looks for. The
+/// path only: queries and bodies may carry codes and tokens.
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub interaction_id: Option<String>,
+    pub elapsed: std::time::Duration,
 }
 
 impl Config {
@@ -87,6 +100,7 @@ impl Config {
             dpop_nonce: false,
             client_encryption_key: None,
             state_file: None,
+            served: None,
         }
     }
 }

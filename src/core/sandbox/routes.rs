@@ -15,12 +15,51 @@ use serde_json::json;
 use super::grant::USERINFO_CLAIMS;
 use super::store::{Pushed, Stage};
 use super::verify::{Refusal, verify_par};
-use super::{AppState, ID_TOKEN_ALG, authorize, resource, token};
+use super::{AppState, ID_TOKEN_ALG, Served, authorize, resource, token};
 use crate::core::keys::{FAPI_ALGS, alg_name};
 use crate::core::oauth::OAuthError;
 use crate::core::transport::INTERACTION_HEADER;
 
 pub(super) fn router(state: Arc<AppState>) -> Router {
+    let routes = routes(state.clone());
+    match state.config.served.clone() {
+        Some(served) => routes.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                report_served(served.clone(), request, next)
+            },
+        )),
+        None => routes,
+    }
+}
+
+async fn report_served(
+    served: tokio::sync::mpsc::UnboundedSender<Served>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let (method, path) = (
+        request.method().to_string(),
+        request.uri().path().to_owned(),
+    );
+    let response = next.run(request).await;
+    let interaction_id = response
+        .headers()
+        .get(INTERACTION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // Nobody listening any more is no reason to fail the answer.
+    let _ = served.send(Served {
+        method,
+        path,
+        status: response.status().as_u16(),
+        interaction_id,
+        elapsed: started.elapsed(),
+    });
+    response
+}
+
+fn routes(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/par", post(par))
         .route("/authorize", get(authorize::show).post(authorize::answer))
