@@ -187,6 +187,7 @@ fn the_flow_from_authorize_to_refreshed_tokens() {
     // A refused refresh leaves the tokens and says why.
     let refresh_id = flow_id(&f.key(KeyCode::Char('R')));
     let refused = StepFailure {
+        retry_paste: false,
         step: Step::Token,
         message: "refused (400): invalid_grant".into(),
         explanation: None,
@@ -257,6 +258,7 @@ fn a_failed_step_is_named_with_what_it_means() {
     let id = flow_id(&f.key(KeyCode::Char('o')));
     f.key(KeyCode::Esc);
     let failure = StepFailure {
+        retry_paste: false,
         step: Step::Callback,
         message: "access_denied: the user said no".into(),
         explanation: Some(
@@ -327,4 +329,42 @@ async fn against_the_sandbox_o_offers_approve_and_deny_here() {
         ),
         "{effects:?}"
     );
+}
+
+/// A pasted URL of no pending flow (another tab's, a typo in the state) leaves the flow as it
+/// was: the paste field comes back with the reason, and a right URL still completes it.
+#[test]
+fn a_wrong_paste_can_be_followed_by_the_right_one() {
+    let mut f = accepted_fixture();
+    f.key(KeyCode::Char('o'));
+    f.key(KeyCode::Char('v'));
+    f.app.update(Message::Paste(CODE_URL.into()));
+    let id = flow_id(&f.key(KeyCode::Enter));
+    assert!(matches!(stage(&f), Stage::Exchanging { .. }));
+    let not_ours = StepFailure {
+        retry_paste: true,
+        step: Step::Callback,
+        message: "state_unknown: no pending flow has state s-9".into(),
+        explanation: None,
+    };
+    report(&mut f, id, FlowReport::Tokens(Err(not_ours)));
+    assert!(
+        matches!(stage(&f), Stage::Authorizing { .. }),
+        "back to authorize"
+    );
+    let Overlay::PasteCallback { error, .. } = &f.app.overlay else {
+        panic!("the paste field again")
+    };
+    assert!(
+        error.as_deref().unwrap().contains("state_unknown"),
+        "{error:?}"
+    );
+    f.app.update(Message::Paste(CODE_URL.into()));
+    assert!(matches!(
+        f.key(KeyCode::Enter).as_slice(),
+        [Effect::Flow {
+            work: FlowWork::Exchange { .. },
+            ..
+        }]
+    ));
 }

@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use tokio::sync::{mpsc, oneshot};
 
 use super::app::{self, FlowReport, FlowWork, Message, RequestId, Step, StepFailure, TokenView};
-use crate::core::flow::callback::{Callback, CallbackListener, CheckError, ListenError};
+use crate::core::flow::callback::{Callback, CallbackListener, CheckError, ListenError, Refusal};
 use crate::core::flow::store::StoredTokens;
 use crate::core::flow::token::{Secret, TokenOutcome};
 use crate::core::session::{FlowError, Session, Tokens};
@@ -127,6 +127,7 @@ fn failure(step: Step, message: String, explanation: Option<String>) -> StepFail
         step,
         message,
         explanation,
+        retry_paste: false,
     }
 }
 
@@ -154,13 +155,21 @@ async fn exchange(
     options: &ClientOptions,
     callback: &Secret,
 ) -> Result<TokenView, StepFailure> {
-    let callback = Callback::parse(callback.expose())
-        .map_err(|e| failure(Step::Callback, e.to_string(), None))?;
+    let not_this_flow = |message: String| StepFailure {
+        retry_paste: true,
+        ..failure(Step::Callback, message, None)
+    };
+    let callback = Callback::parse(callback.expose()).map_err(|e| not_this_flow(e.to_string()))?;
     // Without discovery, iss cannot be known to be required: a missing one is then a warning.
     let discovery = session.discovery(options).await.ok();
     let code = session
         .check_callback(&callback, discovery.as_ref(), Timestamp::now())
-        .map_err(|e| flow_failure(Step::Callback, e))?;
+        .map_err(|e| match e {
+            FlowError::Callback(CheckError::Refused(refusal @ Refusal::StateUnknown(_))) => {
+                not_this_flow(refusal.to_string())
+            }
+            other => flow_failure(Step::Callback, other),
+        })?;
     let warnings = code.warnings.iter().map(ToString::to_string).collect();
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let tokens = session

@@ -142,6 +142,9 @@ pub struct StepFailure {
     pub step: Step,
     pub message: String,
     pub explanation: Option<String>,
+    /// The redirect URL was not this flow's (unreadable, or no pending flow has its state):
+    /// the flow is untouched, so another paste may still complete it.
+    pub retry_paste: bool,
 }
 
 /// What the shell reports about a step.
@@ -202,6 +205,8 @@ pub struct FlowState {
     pub refreshing: bool,
     /// The last refresh's failure, shown under the tokens it left in place.
     pub refresh_error: Option<String>,
+    /// The authorize step a pasted callback left, to go back to when the paste was wrong.
+    pub authorizing: Option<Stage>,
 }
 
 impl FlowState {
@@ -212,6 +217,7 @@ impl FlowState {
             reveal: false,
             refreshing: false,
             refresh_error: None,
+            authorizing: None,
         }
     }
 
@@ -369,7 +375,8 @@ impl App {
             return Vec::new();
         };
         flow.awaited = id;
-        flow.stage = Stage::Exchanging { since: now };
+        let left = std::mem::replace(&mut flow.stage, Stage::Exchanging { since: now });
+        flow.authorizing = matches!(left, Stage::Authorizing { .. }).then_some(left);
         self.notice = Some("Callback received: exchanging the code".into());
         vec![Effect::Flow {
             id,
@@ -460,6 +467,23 @@ impl App {
                     self.overlay = Overlay::None;
                 }
                 return self.exchange(callback);
+            }
+            FlowReport::Callback(Err(failure)) | FlowReport::Tokens(Err(failure))
+                if failure.retry_paste && flow.authorizing.is_some() =>
+            {
+                if let Some(mut authorizing) = flow.authorizing.take() {
+                    // A listener answers one callback: from here on the URL is pasted.
+                    if let Stage::Authorizing { wait, .. } = &mut authorizing {
+                        *wait = CallbackWait::Paste;
+                    }
+                    flow.stage = authorizing;
+                }
+                self.notice =
+                    Some("That redirect URL was not accepted: paste another, or esc".into());
+                self.overlay = Overlay::PasteCallback {
+                    input: Input::default(),
+                    error: Some(failure.message),
+                };
             }
             FlowReport::Callback(Err(failure)) | FlowReport::Tokens(Err(failure))
                 if !flow.refreshing =>
