@@ -368,3 +368,20 @@ fn a_wrong_paste_can_be_followed_by_the_right_one() {
         }]
     ));
 }
+
+/// The request_uri's time stays in view while the person is at the bank, and its expiry is
+/// said there, with what to do.
+#[test]
+fn the_authorize_step_shows_the_request_uris_time_and_its_expiry() {
+    let mut f = accepted_fixture();
+    f.key(KeyCode::Char('o'));
+    f.key(KeyCode::Esc);
+    assert!(f.screen(160, 45).contains("request_uri 01:30 left"));
+    f.advance(120);
+    f.app.update(Message::Tick);
+    let screen = f.screen(160, 45);
+    assert!(
+        screen.contains("The request_uri has expired: r pushes a fresh request"),
+        "{screen}"
+    );
+}

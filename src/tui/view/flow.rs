@@ -112,6 +112,22 @@ fn step_lines(app: &App, flow: &FlowState, theme: Theme) -> Vec<Line<'static>> {
                 Line::styled("Authorize at this URL:", Style::default()),
                 Line::styled(printable_line(url).into_owned(), theme.fg(Color::Cyan)),
             ];
+            // The bank refuses a request_uri past its expiry: the time left stays in view.
+            match app.remaining() {
+                Some(0) => lines.push(Line::styled(
+                    "The request_uri has expired: r pushes a fresh request, then o again",
+                    theme.fg(Color::Red).add_modifier(Modifier::BOLD),
+                )),
+                Some(left) => lines.push(Line::styled(
+                    format!("request_uri {:02}:{:02} left", left / 60, left % 60),
+                    theme.fg(if left <= 15 {
+                        Color::Yellow
+                    } else {
+                        Color::Green
+                    }),
+                )),
+                None => {}
+            }
             lines.push(Line::raw(match wait {
                 CallbackWait::Sandbox => {
                     "The embedded sandbox: o, then y approves here or n denies (no browser needed)"
