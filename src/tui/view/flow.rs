@@ -7,6 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Paragraph, Wrap};
+use jiff::Timestamp;
 use tui_input::Input;
 
 use super::Theme;
@@ -89,9 +90,9 @@ pub(super) fn draw_flow(frame: &mut Frame, app: &App, theme: Theme, area: Rect) 
     let [left, right] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(columns);
     for (text, rect) in [
-        (id_token_text(view, theme), left),
+        (id_token_text(view, app.now, theme), left),
         (
-            access_token_text(view, app.par_proof(), flow.reveal, theme),
+            access_token_text(view, app.par_proof(), flow.reveal, app.now, theme),
             right,
         ),
     ] {
@@ -186,6 +187,15 @@ fn step_lines(app: &App, flow: &FlowState, theme: Theme) -> Vec<Line<'static>> {
     }
 }
 
+/// What `T` does next: show the tokens in full, or redact them again.
+fn reveal_hint(flow: &FlowState) -> &'static str {
+    if flow.reveal {
+        "T hides the tokens"
+    } else {
+        "T shows the tokens"
+    }
+}
+
 /// The answer's facts, the consent, and the access token's countdown.
 fn issued_head(
     app: &App,
@@ -215,12 +225,12 @@ fn issued_head(
                 );
             }
             lines.push(Line::styled(
-                format!("access token: {clock} left   R refreshes, T shows the tokens"),
+                format!("access token: {clock} left   R refreshes, {}", reveal_hint(flow)),
                 theme.fg(colour),
             ));
         }
         None => lines.push(Line::styled(
-            "access token: no expires_in given   R refreshes, T shows the tokens",
+            format!("access token: no expires_in given   R refreshes, {}", reveal_hint(flow)),
             theme.dim(),
         )),
     }
@@ -288,7 +298,7 @@ fn issued_head(
     lines
 }
 
-fn id_token_text(view: &TokenView, theme: Theme) -> Text<'static> {
+fn id_token_text(view: &TokenView, now: Timestamp, theme: Theme) -> Text<'static> {
     let Some((header, claims)) = &view.id_token else {
         return Text::from(Line::styled("No ID token issued", theme.dim()));
     };
@@ -297,7 +307,7 @@ fn id_token_text(view: &TokenView, theme: Theme) -> Text<'static> {
         format!("ID token ✓ verified ({})", printable_line(alg)),
         theme.fg(Color::Green).add_modifier(Modifier::BOLD),
     )];
-    lines.extend(json_text(&display::json_lines(claims), theme));
+    lines.extend(json_text(&display::json_lines_with_dates(claims, now), theme));
     Text::from(lines)
 }
 
@@ -305,6 +315,7 @@ fn access_token_text(
     view: &TokenView,
     par_proof: Option<&ProofShown>,
     reveal: bool,
+    now: Timestamp,
     theme: Theme,
 ) -> Text<'static> {
     let shown = |token: &str| {
@@ -332,7 +343,7 @@ fn access_token_text(
             .map_or_else(|| "none".to_owned(), |t| shown(t.expose()))
     )));
     if let Some(claims) = &view.access_claims {
-        lines.extend(json_text(&display::json_lines(claims), theme));
+        lines.extend(json_text(&display::json_lines_with_dates(claims, now), theme));
     }
     lines.push(Line::styled(
         format!(
