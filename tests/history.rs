@@ -402,6 +402,8 @@ fn calls_and_consent_are_recorded_and_no_signature_or_token_is_kept() {
     assert!(revoke.status.success(), "{}", common::stderr(&revoke));
 
     let flows = env.json(&["history", "--json"]);
+    // Three commands, one flow: the consent's calls join the flow that granted it.
+    assert_eq!(flows.as_array().unwrap().len(), 1, "{flows:#}");
     let mut steps: Vec<String> = flows
         .as_array()
         .unwrap()

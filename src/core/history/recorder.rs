@@ -90,6 +90,28 @@ impl Recorder {
 
     /// Records one exchange; a failure becomes a warning, never an error.
     pub fn record(&self, exchange: &Exchange) {
+        self.with_history(|history| {
+            history.record(exchange).map(drop).map_err(|e| {
+                format!(
+                    "this {} exchange was not added to the history: {e}",
+                    exchange.fields().step.as_str()
+                )
+            })
+        });
+    }
+
+    /// Later exchanges under `alias` join the flow recorded under `flow_key` (a consent's calls
+    /// join the flow that granted it); a failure becomes a warning.
+    pub fn alias(&self, profile: &str, alias: &str, flow_key: &str) {
+        self.with_history(|history| {
+            history
+                .alias(profile, alias, flow_key)
+                .map_err(|e| format!("the history could not link {alias} to its flow: {e}"))
+        });
+    }
+
+    /// Runs `work` on the history, opened on first use; its error becomes a warning.
+    fn with_history(&self, work: impl FnOnce(&History) -> Result<(), String>) {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
@@ -108,12 +130,9 @@ impl Recorder {
             };
         }
         if let State::Open(history) = &*state
-            && let Err(e) = history.record(exchange)
+            && let Err(warning) = work(history)
         {
-            self.warn(format!(
-                "this {} exchange was not added to the history: {e}",
-                exchange.fields().step.as_str()
-            ));
+            self.warn(warning);
         }
     }
 

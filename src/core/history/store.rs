@@ -14,7 +14,7 @@ use super::Exchange;
 use crate::core::paths;
 
 /// The layout this build writes; a file with a higher `user_version` was made by a newer build.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 const FILE_NAME: &str = "history.db";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -25,6 +25,13 @@ CREATE TABLE IF NOT EXISTS flows (
     key TEXT NOT NULL,
     started_us INTEGER NOT NULL,
     UNIQUE (profile, key)
+);
+-- Another key of a flow: a consent's calls (`consent-ID`) join the flow that granted it.
+CREATE TABLE IF NOT EXISTS flow_aliases (
+    profile TEXT NOT NULL,
+    key TEXT NOT NULL,
+    flow_id INTEGER NOT NULL REFERENCES flows(id),
+    PRIMARY KEY (profile, key)
 );
 CREATE TABLE IF NOT EXISTS exchanges (
     id INTEGER PRIMARY KEY,
@@ -284,6 +291,29 @@ impl History {
         }
     }
 
+    /// Gives the flow recorded under `flow_key` a second key: later exchanges recorded under
+    /// `alias` join that flow. Nothing happens when no such flow was recorded.
+    pub fn alias(&self, profile: &str, alias: &str, flow_key: &str) -> Result<(), HistoryError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO flow_aliases (profile, key, flow_id) SELECT ?1, ?2, id FROM flows WHERE profile = ?1 AND key = ?3",
+            )
+            .and_then(|mut insert| insert.execute(params![profile, alias, flow_key]))
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The flow an alias names, if that flow is still kept.
+    fn aliased(&self, profile: &str, key: &str) -> rusqlite::Result<Option<i64>> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .prepare_cached(
+                "SELECT a.flow_id FROM flow_aliases a JOIN flows f ON f.id = a.flow_id WHERE a.profile = ?1 AND a.key = ?2",
+            )?
+            .query_row(params![profile, key], |r| r.get(0))
+            .optional()
+    }
+
     /// Records one exchange in its flow (made on the flow's first step), then drops the
     /// oldest entries past the limits. One transaction: all of it or nothing.
     pub fn record(&self, exchange: &Exchange) -> Result<i64, HistoryError> {
@@ -298,15 +328,19 @@ impl History {
         let write = || -> rusqlite::Result<i64> {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
             let inserted = (|| {
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO flows (profile, key, started_us) VALUES (?1, ?2, ?3) ON CONFLICT (profile, key) DO NOTHING",
-                    )?
-                    .execute(params![f.profile, key, at_us])?;
-                let flow_id: i64 = self
-                    .conn
-                    .prepare_cached("SELECT id FROM flows WHERE profile = ?1 AND key = ?2")?
-                    .query_row(params![f.profile, key], |r| r.get(0))?;
+                let flow_id = match self.aliased(&f.profile, &key)? {
+                    Some(flow_id) => flow_id,
+                    None => {
+                        self.conn
+                            .prepare_cached(
+                                "INSERT INTO flows (profile, key, started_us) VALUES (?1, ?2, ?3) ON CONFLICT (profile, key) DO NOTHING",
+                            )?
+                            .execute(params![f.profile, key, at_us])?;
+                        self.conn
+                            .prepare_cached("SELECT id FROM flows WHERE profile = ?1 AND key = ?2")?
+                            .query_row(params![f.profile, key], |r| r.get(0))?
+                    }
+                };
                 self.conn
                     .prepare_cached(
                         "INSERT INTO exchanges (flow_id, at_us, profile, step, method, url, status, elapsed_ms, interaction_id, note, record, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -375,10 +409,16 @@ impl History {
     }
 
     fn drop_empty_flows(&self) -> rusqlite::Result<usize> {
+        const EMPTY: &str =
+            "NOT EXISTS (SELECT 1 FROM exchanges WHERE exchanges.flow_id = flows.id)";
         self.conn.execute(
-            "DELETE FROM flows WHERE NOT EXISTS (SELECT 1 FROM exchanges WHERE exchanges.flow_id = flows.id)",
+            &format!(
+                "DELETE FROM flow_aliases WHERE flow_id IN (SELECT id FROM flows WHERE {EMPTY})"
+            ),
             [],
-        )
+        )?;
+        self.conn
+            .execute(&format!("DELETE FROM flows WHERE {EMPTY}"), [])
     }
 
     /// Flows newest first, each with its steps; `limit` flows at most.

@@ -181,3 +181,23 @@ fn the_history_files_are_the_users_alone() {
         assert_eq!(mode & 0o777, 0o600, "{name}");
     }
 }
+
+#[test]
+fn an_alias_puts_later_exchanges_in_the_flow_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = open(dir.path(), Limits::default());
+    history.record(&exchange(0, Step::Par, "state-a")).unwrap();
+    history.alias("local", "consent-1", "nobody").unwrap();
+    history.alias("local", "consent-1", "state-a").unwrap();
+    history
+        .record(&exchange(1, Step::Resource, "consent-1"))
+        .unwrap();
+    history
+        .record(&exchange(2, Step::Resource, "consent-2"))
+        .unwrap();
+    let flows = history.flows(None, 10).unwrap();
+    assert_eq!(flows.len(), 2, "consent-2 has no alias: a flow of its own");
+    let granted = flows.iter().find(|f| f.steps.len() == 2).expect("joined");
+    let steps: Vec<&str> = granted.steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(steps, ["par", "resource"]);
+}

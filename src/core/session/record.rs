@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::Session;
 use crate::core::flow::callback::{Callback, CheckError};
-use crate::core::flow::token::{TokenExchange, TokenRequest};
+use crate::core::flow::token::{TokenExchange, TokenOutcome, TokenRequest};
 use crate::core::history::{Exchange, Recorder, ResourceCall, Step};
 use crate::core::lint;
 use crate::core::request::ParTicket;
@@ -24,9 +24,14 @@ impl RecordAs {
         let flow_key = if consent_id.is_empty() {
             format!("calls-{}", uuid::Uuid::new_v4())
         } else {
-            format!("consent-{consent_id}")
+            RecordAs::consent_key(consent_id)
         };
         RecordAs { step, flow_key }
+    }
+
+    /// The key a consent's calls are recorded under (an alias of the flow that granted it).
+    fn consent_key(consent_id: &str) -> String {
+        format!("consent-{consent_id}")
     }
 
     pub(super) fn flow_key(&self) -> &str {
@@ -131,6 +136,16 @@ impl Session {
             Timestamp::now(),
         );
         self.record(&self.with_dpop_header(exchange));
+        // The consent's later calls (`RecordAs`) join this flow, in this process or another.
+        if let Ok(TokenOutcome::Issued(set)) = answer.map(|a| &a.outcome)
+            && let Some(consent_id) = set.consent_id()
+        {
+            self.history.alias(
+                &self.seed.profile_name,
+                &RecordAs::consent_key(consent_id),
+                flow_key,
+            );
+        }
     }
 
     /// A request that carried a proof says so (the proof itself is never kept).

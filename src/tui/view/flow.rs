@@ -2,12 +2,12 @@
 //! with its QR code, the paste field for a redirect URL, and the tokens: the ID token and the
 //! access token decoded side by side under the consent and the access token's countdown.
 
+use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Paragraph, Wrap};
-use jiff::Timestamp;
 use tui_input::Input;
 
 use super::Theme;
@@ -225,12 +225,18 @@ fn issued_head(
                 );
             }
             lines.push(Line::styled(
-                format!("access token: {clock} left   R refreshes, {}", reveal_hint(flow)),
+                format!(
+                    "access token: {clock} left   R refreshes, {}",
+                    reveal_hint(flow)
+                ),
                 theme.fg(colour),
             ));
         }
         None => lines.push(Line::styled(
-            format!("access token: no expires_in given   R refreshes, {}", reveal_hint(flow)),
+            format!(
+                "access token: no expires_in given   R refreshes, {}",
+                reveal_hint(flow)
+            ),
             theme.dim(),
         )),
     }
@@ -307,7 +313,10 @@ fn id_token_text(view: &TokenView, now: Timestamp, theme: Theme) -> Text<'static
         format!("ID token ✓ verified ({})", printable_line(alg)),
         theme.fg(Color::Green).add_modifier(Modifier::BOLD),
     )];
-    lines.extend(json_text(&display::json_lines_with_dates(claims, now), theme));
+    lines.extend(json_text(
+        &display::json_lines_with_dates(claims, now),
+        theme,
+    ));
     Text::from(lines)
 }
 
@@ -343,7 +352,10 @@ fn access_token_text(
             .map_or_else(|| "none".to_owned(), |t| shown(t.expose()))
     )));
     if let Some(claims) = &view.access_claims {
-        lines.extend(json_text(&display::json_lines_with_dates(claims, now), theme));
+        lines.extend(json_text(
+            &display::json_lines_with_dates(claims, now),
+            theme,
+        ));
     }
     lines.push(Line::styled(
         format!(
