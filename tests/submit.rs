@@ -389,3 +389,17 @@ async fn the_embedded_server_refuses_replays_and_untrusted_keys() {
         refused.body.pretty()
     );
 }
+
+/// The embedded sandbox stops with `submit`, so no pending flow (verifier, nonce) is left on
+/// disk for a code that can never come; `state` is still reported.
+#[test]
+fn submit_to_the_embedded_sandbox_keeps_no_pending_flow() {
+    let env = TestEnv::new();
+    let out = env.run(&["submit", "--profile", "local", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["state"].is_string(), "{doc}");
+    let flows = env.data.path().join("flows");
+    let kept = std::fs::read_dir(&flows).map_or(0, |d| d.count());
+    assert_eq!(kept, 0, "pending flows in {flows:?}");
+}
