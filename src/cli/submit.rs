@@ -253,7 +253,11 @@ fn report(
             }
             // The verifier is a secret: kept in the pending flow for `token --callback`, shown
             // only to scripts that ask (--json).
-            out.push("code_verifier kept with the pending flow (0600); --json shows it".into());
+            out.push(if session.sandbox_issuer().is_some() {
+                "code_verifier not kept (the embedded sandbox stops with this command); --json shows it".into()
+            } else {
+                "code_verifier kept with the pending flow (0600); --json shows it".into()
+            });
             if let Some(state) = state {
                 out.push(format!("state         {}", printable_line(state)));
             }
