@@ -44,11 +44,9 @@ fn file_safe(name: &str) -> String {
         .collect()
 }
 
-/// What calls reuse: a client (building one costs milliseconds: TLS roots) per origin and
-/// options, and the envelope's JWK Set once read.
+/// What calls reuse beside the session's HTTP clients: the envelope's JWK Set once read.
 #[derive(Default)]
 pub(super) struct ResourceCache {
-    client: Mutex<Option<(String, reqwest::Client)>>,
     jwks: Mutex<Option<JwkSet>>,
 }
 
@@ -356,24 +354,15 @@ impl Session {
         Ok(envelope::open(body, &api.response, &keys, Timestamp::now()))
     }
 
+    /// The session's client for the resource server (one per TLS material and options).
     fn resource_client(
         &self,
         url: &url::Url,
         options: &ClientOptions,
     ) -> Result<reqwest::Client, CallError> {
-        let key = format!("{} {options:?}", url.origin().ascii_serialization());
-        let mut cached = self
-            .resource_cache
-            .client
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some((for_key, client)) = cached.as_ref()
-            && *for_key == key
-        {
-            return Ok(client.clone());
-        }
-        let client = transport::http_client(url.as_str(), &self.tls, options)?;
-        *cached = Some((key, client.clone()));
+        let client = self
+            .clients
+            .run(|| transport::http_client(url.as_str(), &self.tls, options))?;
         Ok(client)
     }
 

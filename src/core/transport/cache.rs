@@ -68,6 +68,11 @@ impl ClientCache {
         CURRENT.scope(self.clone(), work).await
     }
 
+    /// Runs synchronous `work` with this cache as the one `http_client` uses.
+    pub fn run<R>(&self, work: impl FnOnce() -> R) -> R {
+        CURRENT.sync_scope(self.clone(), work)
+    }
+
     pub fn len(&self) -> usize {
         self.clients.lock().map_or(0, |c| c.len())
     }
@@ -136,6 +141,9 @@ mod tests {
             .await;
         assert_eq!(builds.load(std::sync::atomic::Ordering::SeqCst), 3);
         assert_eq!(cache.len(), 3);
+        // Synchronous work (a resource call's client) shares the same clients.
+        cache.run(|| cached(key(true, 30), build).unwrap());
+        assert_eq!(builds.load(std::sync::atomic::Ordering::SeqCst), 3);
         // Outside the scope every call builds.
         cached(key(true, 30), build).unwrap();
         assert_eq!(builds.load(std::sync::atomic::Ordering::SeqCst), 4);
