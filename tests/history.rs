@@ -182,11 +182,7 @@ fn the_har_export_is_valid_har_1_2_in_time_order() {
 #[test]
 fn build_curl_is_the_exact_par_and_the_sandbox_answers_201() {
     let env = TestEnv::new();
-    let (trusted, local) = env.trusted_local();
-    let server = env.start_sandbox(
-        "sandbox",
-        &["--port", "0", "--trust", trusted.to_str().unwrap()],
-    );
+    let (server, local) = env.sandbox_trusting_local();
     let issuer = &server.issuer;
     let remote = env.write(
         "remote.toml",
@@ -575,11 +571,7 @@ fn dpop_proofs_are_recorded_by_name_only() {
 #[test]
 fn the_token_step_records_the_endpoint_discovery_named() {
     let env = TestEnv::new();
-    let (trusted, local) = env.trusted_local();
-    let server = env.start_sandbox(
-        "sandbox",
-        &["--port", "0", "--trust", trusted.to_str().unwrap()],
-    );
+    let (server, local) = env.sandbox_trusting_local();
     let issuer = &server.issuer;
     let discovered = env.write(
         "discovered.toml",

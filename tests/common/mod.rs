@@ -99,6 +99,17 @@ impl TestEnv {
         (self.write("trusted.toml", &local), local)
     }
 
+    /// A foreground sandbox trusting `trusted.toml` (see `trusted_local`), and that profile's
+    /// text, for profiles of the same client and key pointing at the sandbox.
+    pub fn sandbox_trusting_local(&self) -> (SandboxProcess, String) {
+        let (trusted, local) = self.trusted_local();
+        let server = self.start_sandbox(
+            "sandbox",
+            &["--port", "0", "--trust", trusted.to_str().unwrap()],
+        );
+        (server, local)
+    }
+
     /// A new key of `alg` made by the binary's own keygen.
     pub fn keygen(&self, alg: &str, name: &str) -> PathBuf {
         let path = self.path(name);
